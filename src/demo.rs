@@ -1,0 +1,3 @@
+//! Built-in demo data for `recon demo`.
+
+pub const FILES: &[(&str, &[u8])] = &[];

@@ -1,0 +1,438 @@
+//! The normalised model every parser produces and every later stage reads.
+//!
+//! One `Statement` per bank statement / report / notification, whatever the
+//! wire format; one `Entry` per bank line. Amounts are `rust_decimal` and are
+//! signed once, at the parser boundary: credits (money in) positive, debits
+//! negative. No credit/debit flag travels past the parser.
+//!
+//! This module holds data only: no I/O, no clock, no parsing. It is shaped
+//! for the matching core, which needs the evidence (references, parties,
+//! remittance) of every line in one place, and for the audit trail, which
+//! needs to say where each piece came from (file, statement, position).
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// Wire format of a parsed file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Camt052,
+    Camt053,
+    Camt054,
+    Mt940,
+    Mt942,
+    Cfonb120,
+    Bai2,
+    Remt001,
+    RemittanceCsv,
+}
+
+impl Format {
+    /// The stable name used in `recon parse --json` (`camt053`, `mt940`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Camt052 => "camt052",
+            Format::Camt053 => "camt053",
+            Format::Camt054 => "camt054",
+            Format::Mt940 => "mt940",
+            Format::Mt942 => "mt942",
+            Format::Cfonb120 => "cfonb120",
+            Format::Bai2 => "bai2",
+            Format::Remt001 => "remt001",
+            Format::RemittanceCsv => "remittance_csv",
+        }
+    }
+}
+
+/// An amount with its currency. The amount is exact; the currency is the ISO
+/// 4217 code as the file gives it (empty when the file gives none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Money {
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+/// The account a statement is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// IBAN when the bank gives one, else the bank's own account id.
+    pub id: String,
+    pub iban: Option<String>,
+    pub currency: Option<String>,
+    pub servicer_bic: Option<String>,
+    pub name: Option<String>,
+    pub owner_name: Option<String>,
+}
+
+/// What a balance is: the ISO 20022 balance type codes, mapped once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BalanceKind {
+    /// OPBD: opening booked.
+    OpeningBooked,
+    /// PRCD: closing booked of the previous statement (an opening balance).
+    PreviouslyClosedBooked,
+    /// CLBD: closing booked.
+    ClosingBooked,
+    /// CLAV: closing available.
+    ClosingAvailable,
+    /// FWAV: forward available.
+    ForwardAvailable,
+    /// ITBD: interim booked.
+    InterimBooked,
+    /// ITAV: interim available.
+    InterimAvailable,
+    /// OPAV: opening available.
+    OpeningAvailable,
+    /// Anything else (INFO, XPCD, proprietary codes), kept as given.
+    Other(String),
+}
+
+impl BalanceKind {
+    pub fn from_code(code: &str) -> BalanceKind {
+        match code {
+            "OPBD" => BalanceKind::OpeningBooked,
+            "PRCD" => BalanceKind::PreviouslyClosedBooked,
+            "CLBD" => BalanceKind::ClosingBooked,
+            "CLAV" => BalanceKind::ClosingAvailable,
+            "FWAV" => BalanceKind::ForwardAvailable,
+            "ITBD" => BalanceKind::InterimBooked,
+            "ITAV" => BalanceKind::InterimAvailable,
+            "OPAV" => BalanceKind::OpeningAvailable,
+            other => BalanceKind::Other(other.to_string()),
+        }
+    }
+
+    pub fn is_opening(&self) -> bool {
+        matches!(
+            self,
+            BalanceKind::OpeningBooked | BalanceKind::PreviouslyClosedBooked
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Balance {
+    pub kind: BalanceKind,
+    pub date: Option<NaiveDate>,
+    /// Signed: a debit balance (overdraft) is negative.
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+/// Declared totals of a statement (CAMT `TxsSummry`), checked against the
+/// entries when present.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeclaredTotals {
+    pub entry_count: Option<u64>,
+    /// Net signed sum of the entries (`TtlNtries/TtlNetNtry`).
+    pub net_amount: Option<Decimal>,
+    pub credit_count: Option<u64>,
+    pub credit_sum: Option<Decimal>,
+    pub debit_count: Option<u64>,
+    pub debit_sum: Option<Decimal>,
+}
+
+/// One bank statement (camt.053 `Stmt`, camt.052 `Rpt`, camt.054 `Ntfctn`,
+/// one MT940 message, one CFONB 01..07 block, one BAI2 account).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    pub format: Format,
+    /// Detected schema version, e.g. `camt.053.001.08`; `None` when the file
+    /// carries no namespace.
+    pub version: Option<String>,
+    /// Source name as given to the parser (usually the file path).
+    pub source: String,
+    pub message_id: Option<String>,
+    pub statement_id: String,
+    pub electronic_sequence: Option<String>,
+    pub legal_sequence: Option<String>,
+    /// Page number and whether it is the last page (`MsgPgntn`).
+    pub page_number: Option<String>,
+    pub page_last: Option<bool>,
+    /// Creation date-time exactly as given (ISO 8601, offset kept).
+    pub created_at: Option<String>,
+    pub period_from: Option<String>,
+    pub period_to: Option<String>,
+    pub account: Account,
+    pub balances: Vec<Balance>,
+    pub declared: Option<DeclaredTotals>,
+    pub entries: Vec<Entry>,
+    /// Every anomaly tolerated instead of rejecting the file.
+    pub warnings: Vec<String>,
+}
+
+impl Statement {
+    /// The opening balance: OPBD, else PRCD.
+    pub fn opening_balance(&self) -> Option<&Balance> {
+        self.balances
+            .iter()
+            .find(|b| b.kind == BalanceKind::OpeningBooked)
+            .or_else(|| {
+                self.balances
+                    .iter()
+                    .find(|b| b.kind == BalanceKind::PreviouslyClosedBooked)
+            })
+    }
+
+    /// The closing balance: CLBD.
+    pub fn closing_balance(&self) -> Option<&Balance> {
+        self.balances
+            .iter()
+            .find(|b| b.kind == BalanceKind::ClosingBooked)
+    }
+
+    /// Signed sum of the booked entries (pending and information-only lines
+    /// do not move the booked balance).
+    pub fn booked_total(&self) -> Decimal {
+        self.entries
+            .iter()
+            .filter(|e| e.status == EntryStatus::Booked)
+            .map(|e| e.amount)
+            .sum()
+    }
+
+    /// opening + booked entries = closing, when both balances are present.
+    pub fn balance_ok(&self) -> Option<bool> {
+        let opening = self.opening_balance()?;
+        let closing = self.closing_balance()?;
+        Some(opening.amount + self.booked_total() == closing.amount)
+    }
+
+    /// The statement's currency: the account's, else the first balance's,
+    /// else the first entry's.
+    pub fn currency(&self) -> Option<&str> {
+        self.account
+            .currency
+            .as_deref()
+            .or_else(|| self.balances.first().map(|b| b.currency.as_str()))
+            .or_else(|| self.entries.first().map(|e| e.currency.as_str()))
+            .filter(|c| !c.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryStatus {
+    Booked,
+    Pending,
+    /// Information only (camt `INFO`): never booked.
+    Info,
+    /// Future (camt `FUTR`) and other codes a bank may send.
+    Other,
+}
+
+/// ISO 20022 bank transaction code, or the proprietary code a format carries
+/// (MT940 transaction type, CFONB operation code, BAI2 type code).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BankTxCode {
+    pub domain: Option<String>,
+    pub family: Option<String>,
+    pub sub_family: Option<String>,
+    pub proprietary: Option<String>,
+    pub proprietary_issuer: Option<String>,
+}
+
+impl BankTxCode {
+    pub fn is_empty(&self) -> bool {
+        *self == BankTxCode::default()
+    }
+
+    /// `PMNT/RCDT/ESCT`, else the proprietary code, else empty.
+    pub fn display(&self) -> String {
+        match (&self.domain, &self.family, &self.sub_family) {
+            (Some(d), Some(f), Some(s)) => format!("{d}/{f}/{s}"),
+            (Some(d), Some(f), None) => format!("{d}/{f}"),
+            (Some(d), None, _) => d.clone(),
+            _ => self.proprietary.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A party as a bank line names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Party {
+    pub name: Option<String>,
+    pub iban: Option<String>,
+    /// Account id when it is not an IBAN (`Othr/Id`, a BBAN, ...).
+    pub account_other: Option<String>,
+    pub bic: Option<String>,
+}
+
+impl Party {
+    pub fn is_empty(&self) -> bool {
+        *self == Party::default()
+    }
+}
+
+/// A structured creditor reference (`Strd/CdtrRefInf`): an ISO 11649 `RF`
+/// reference, a Swiss QRR/ESR, a Belgian structured communication...
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreditorReference {
+    /// `SCOR`, `RADM`, ... or the proprietary type; `None` when not given.
+    pub kind: Option<String>,
+    pub reference: String,
+    pub issuer: Option<String>,
+}
+
+/// A document a payment refers to (`Strd/RfrdDocInf` + `RfrdDocAmt`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReferredDocument {
+    pub number: Option<String>,
+    /// `CINV` (commercial invoice), `CREN` (credit note), ...
+    pub kind: Option<String>,
+    pub date: Option<String>,
+    pub amount_due: Option<Money>,
+    pub amount_remitted: Option<Money>,
+    pub amount_discount: Option<Money>,
+    pub amount_adjustment: Option<Money>,
+    pub adjustment_reason: Option<String>,
+}
+
+/// A charge reported on a bank line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Charge {
+    /// Positive amount of the charge.
+    pub amount: Money,
+    /// The charge was deducted from the entry amount (`ChrgInclInd` true or
+    /// absent) rather than booked separately.
+    pub included: Option<bool>,
+    pub kind: Option<String>,
+}
+
+/// Transaction-level information: the whole of a single-transaction entry,
+/// or one detail of a batch entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Transaction {
+    /// Signed amount of this transaction in the account currency, when the
+    /// file gives one (batch details always do; single entries may not).
+    pub amount: Option<Money>,
+    /// `AcctSvcrRef` of the transaction.
+    pub bank_ref: Option<String>,
+    pub end_to_end_id: Option<String>,
+    pub instruction_id: Option<String>,
+    pub transaction_id: Option<String>,
+    pub message_id: Option<String>,
+    pub payment_information_id: Option<String>,
+    pub mandate_id: Option<String>,
+    pub cheque_number: Option<String>,
+    /// UETR, when given.
+    pub uetr: Option<String>,
+    pub bank_tx_code: BankTxCode,
+    pub debtor: Party,
+    pub creditor: Party,
+    pub ultimate_debtor: Option<String>,
+    pub ultimate_creditor: Option<String>,
+    /// Unstructured remittance lines (`Ustrd`, MT940 `:86:` text), in order.
+    pub remittance_lines: Vec<String>,
+    pub creditor_references: Vec<CreditorReference>,
+    pub referred_documents: Vec<ReferredDocument>,
+    /// Free text additional remittance information (`AddtlRmtInf`).
+    pub additional_remittance: Vec<String>,
+    pub charges: Vec<Charge>,
+    /// Amount the payer instructed (`AmtDtls/InstdAmt`, MT940 `/OCMT/`).
+    pub instructed_amount: Option<Money>,
+    /// Amount in the transaction currency (`AmtDtls/TxAmt`).
+    pub transaction_amount: Option<Money>,
+    /// Exchange rate of a conversion (`CcyXchg/XchgRate`).
+    pub exchange_rate: Option<Decimal>,
+    pub exchange_source_currency: Option<String>,
+    pub exchange_target_currency: Option<String>,
+    /// Return / reject reason code (`RtrInf/Rsn/Cd`), e.g. `AC04`.
+    pub return_reason: Option<String>,
+    pub additional_info: Option<String>,
+}
+
+impl Transaction {
+    pub fn is_empty(&self) -> bool {
+        *self == Transaction::default()
+    }
+}
+
+/// One bank line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// Stable id: the statement key's hash and the 1-based position.
+    pub line_id: String,
+    /// The bank's own reference as the contract defines it per format.
+    pub bank_ref: Option<String>,
+    /// `NtryRef` (CAMT) or the customer reference of MT940 `:61:`.
+    pub entry_ref: Option<String>,
+    pub status: EntryStatus,
+    pub booking_date: Option<NaiveDate>,
+    pub value_date: Option<NaiveDate>,
+    /// Signed: credits positive, debits negative.
+    pub amount: Decimal,
+    pub currency: String,
+    pub reversal: bool,
+    pub bank_tx_code: BankTxCode,
+    /// Number of transactions the bank says the entry groups (`Btch/NbOfTxs`).
+    pub batch_count: Option<u64>,
+    /// The transaction of a single-transaction entry (empty when none).
+    pub transaction: Transaction,
+    /// The transactions of a batch entry (several `TxDtls`); empty otherwise.
+    pub details: Vec<Transaction>,
+    /// Charges reported at entry level.
+    pub charges: Vec<Charge>,
+    pub additional_info: Option<String>,
+}
+
+impl Entry {
+    pub fn is_credit(&self) -> bool {
+        self.amount.is_sign_positive() && !self.amount.is_zero()
+    }
+
+    /// The other party of the line: the debtor of a credit, the creditor of a
+    /// debit.
+    pub fn counterparty(&self) -> &Party {
+        if self.amount.is_sign_negative() {
+            &self.transaction.creditor
+        } else {
+            &self.transaction.debtor
+        }
+    }
+
+    /// All remittance text of the line, lines joined by a space.
+    pub fn remittance_text(&self) -> String {
+        let mut parts: Vec<&str> = self
+            .transaction
+            .remittance_lines
+            .iter()
+            .map(String::as_str)
+            .collect();
+        parts.extend(
+            self.transaction
+                .additional_remittance
+                .iter()
+                .map(String::as_str),
+        );
+        parts.join(" ")
+    }
+}
+
+/// A remittance advice: which invoices a payment covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemittanceAdvice {
+    pub format: Format,
+    pub source: String,
+    pub advice_id: String,
+    pub payer_name: Option<String>,
+    /// The reference the bank line will carry (end-to-end id or text).
+    pub payment_reference: Option<String>,
+    pub payment_amount: Option<Money>,
+    pub payment_date: Option<NaiveDate>,
+    pub lines: Vec<AdviceLine>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdviceLine {
+    /// The invoice number as the payer quotes it (may be misspelt).
+    pub invoice_ref: String,
+    pub paid_amount: Option<Decimal>,
+    pub deduction_amount: Option<Decimal>,
+    pub deduction_reason: Option<String>,
+    pub amount_due: Option<Decimal>,
+}

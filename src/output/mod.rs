@@ -1,0 +1,4 @@
+//! Rendering of results for people and programs. Pure functions from the
+//! model to text; the CLI decides where the text goes.
+
+pub mod parse_report;

@@ -1,0 +1,1251 @@
+//! ISO 20022 cash management: camt.052 (account report), camt.053
+//! (statement) and camt.054 (debit/credit notification), every version.
+//!
+//! One streaming pass over the document with `xml::Cursor`, matching local
+//! element names only, so versions .001.01 to .001.14 and any prefix or
+//! wrapper (`Envelope`, head.001 `AppHdr`, custom roots) are read by the same
+//! code. The differences between versions that matter are handled where
+//! they occur: party `Dbtr/Nm` (v02) vs `Dbtr/Pty/Nm` (v08+), `Sts` as text
+//! or `Sts/Cd`, `Chrgs` as a list (v02) or `Chrgs/Rcrd` (v03+), `DscntApldAmt`
+//! with or without `Amt`, `TtlNetNtryAmt` (v02) vs `TtlNetNtry/Amt`.
+//!
+//! What it does not do: validate against the XSD. It reads what the
+//! matching needs and is strict only where a wrong reading would be
+//! costly: amounts, signs, dates, a missing required element. Known bank
+//! quirks (a balance without `CdtDbtInd`, too many decimals) are warnings.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::error::ParseError;
+use crate::model::{
+    Account, Balance, BalanceKind, BankTxCode, Charge, CreditorReference, DeclaredTotals, Entry,
+    EntryStatus, Format, Money, Party, ReferredDocument, Statement, Transaction,
+};
+use crate::money::{AMOUNT_DECIMALS_MAX, parse_amount, parse_rate};
+use crate::parse::assign_line_ids;
+use crate::parse::xml::{Cursor, Open};
+
+/// What a CAMT document held: its statements and the warnings that belong
+/// to no statement (a message without statements).
+pub struct CamtDocument {
+    pub statements: Vec<Statement>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads every statement, report or notification in a CAMT document.
+pub fn parse(
+    source: &str,
+    text: &str,
+    mut warnings: Vec<String>,
+) -> Result<CamtDocument, ParseError> {
+    let mut cursor = Cursor::new(source, text);
+    let root = cursor
+        .next_child()?
+        .ok_or_else(|| cursor.error("no XML element found: expected an ISO 20022 document"))?;
+    let mut reader = CamtReader {
+        cursor,
+        warnings: std::mem::take(&mut warnings),
+        statements: Vec::new(),
+        version: None,
+        messages_seen: 0,
+        file_warnings: Vec::new(),
+    };
+    reader.check_namespace(&root)?;
+    reader.walk(root)?;
+    reader.cursor.finish()?;
+    if reader.messages_seen == 0 {
+        // An empty document in a camt namespace is a (useless) camt
+        // document; without one, nothing says this is a statement at all.
+        match &reader.version {
+            Some(version) => reader
+                .file_warnings
+                .push(format!("{version} document holds no message")),
+            None => {
+                return Err(reader.cursor.error(
+                    "expected a BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn message",
+                ));
+            }
+        }
+    }
+    let mut warnings = reader.file_warnings;
+    if reader.statements.is_empty() {
+        warnings.extend(reader.warnings);
+    }
+    Ok(CamtDocument {
+        statements: reader.statements,
+        warnings,
+    })
+}
+
+/// Which CAMT message an element starts, if any (v01 names carry a `V01`
+/// suffix: `BkToCstmrStmtV01`).
+fn message_format(name: &str) -> Option<Format> {
+    let name = match name.rfind('V') {
+        Some(at)
+            if at > 0
+                && name[at + 1..].bytes().all(|b| b.is_ascii_digit())
+                && at + 1 < name.len() =>
+        {
+            &name[..at]
+        }
+        _ => name,
+    };
+    match name {
+        "BkToCstmrStmt" => Some(Format::Camt053),
+        "BkToCstmrAcctRpt" => Some(Format::Camt052),
+        "BkToCstmrDbtCdtNtfctn" => Some(Format::Camt054),
+        _ => None,
+    }
+}
+
+/// The `camt.053.001.02` part of an ISO 20022 namespace.
+fn version_of_namespace(namespace: &str) -> Option<String> {
+    let at = namespace.find("camt.05")?;
+    let version: String = namespace[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
+    Some(version)
+}
+
+/// `(NbOfNtries, Sum, signed net)` of one `TxsSummry` block.
+type SummaryBlock = (Option<u64>, Option<Decimal>, Option<Decimal>);
+
+struct CamtReader<'a> {
+    cursor: Cursor<'a>,
+    /// File-level warnings (encoding), copied to every statement.
+    warnings: Vec<String>,
+    statements: Vec<Statement>,
+    version: Option<String>,
+    messages_seen: usize,
+    file_warnings: Vec<String>,
+}
+
+/// Header of the message being read, shared by its statements.
+#[derive(Default, Clone)]
+struct GroupHeader {
+    message_id: Option<String>,
+    created_at: Option<String>,
+    page_number: Option<String>,
+    page_last: Option<bool>,
+}
+
+impl<'a> CamtReader<'a> {
+    /// Notes the version from a namespace declaration; refuses a namespace
+    /// that is not ISO 20022 cash management or its envelopes.
+    fn check_namespace(&mut self, open: &Open<'a>) -> Result<(), ParseError> {
+        for namespace in open.namespaces() {
+            if let Some(version) = version_of_namespace(&namespace) {
+                self.version.get_or_insert(version);
+            } else if open.name == "Document"
+                && !namespace.contains("iso:std:iso:20022")
+                && !namespace.contains("www.w3.org")
+                && !namespace.contains("swift.com")
+            {
+                return Err(self.cursor.error(format!(
+                    "expected an ISO 20022 camt namespace (urn:iso:std:iso:20022:tech:xsd:camt.05x...), found {namespace:?}"
+                )));
+            } else if open.name == "Document" && namespace.contains("iso:std:iso:20022:tech:xsd:") {
+                return Err(self.cursor.error(format!(
+                    "expected a camt.052, camt.053 or camt.054 document, found namespace {namespace:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Walks wrappers until it finds messages; `AppHdr` is skipped.
+    fn walk(&mut self, open: Open<'a>) -> Result<(), ParseError> {
+        if let Some(format) = message_format(open.name) {
+            self.messages_seen += 1;
+            return self.message(format);
+        }
+        if open.name == "AppHdr" {
+            return self.cursor.skip();
+        }
+        while let Some(child) = self.cursor.next_child()? {
+            self.check_namespace(&child)?;
+            self.walk(child)?;
+        }
+        Ok(())
+    }
+
+    fn message(&mut self, format: Format) -> Result<(), ParseError> {
+        let mut header = GroupHeader::default();
+        let before = self.statements.len();
+        let statement_tag = match format {
+            Format::Camt053 => "Stmt",
+            Format::Camt052 => "Rpt",
+            _ => "Ntfctn",
+        };
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "GrpHdr" => header = self.group_header()?,
+                name if name == statement_tag => {
+                    let statement = self.statement(format, &header)?;
+                    self.statements.push(statement);
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        if self.statements.len() == before {
+            self.file_warnings.push(format!(
+                "{}: message holds no {statement_tag}",
+                self.cursor.path()
+            ));
+        }
+        Ok(())
+    }
+
+    fn group_header(&mut self) -> Result<GroupHeader, ParseError> {
+        let mut header = GroupHeader::default();
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "MsgId" => header.message_id = Some(self.cursor.text()?),
+                "CreDtTm" => header.created_at = Some(self.cursor.text()?),
+                "MsgPgntn" => {
+                    let (number, last) = self.pagination()?;
+                    header.page_number = number;
+                    header.page_last = last;
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(header)
+    }
+
+    fn pagination(&mut self) -> Result<(Option<String>, Option<bool>), ParseError> {
+        let mut number = None;
+        let mut last = None;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "PgNb" => number = Some(self.cursor.text()?),
+                "LastPgInd" => last = Some(self.boolean()?),
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok((number, last))
+    }
+
+    fn boolean(&mut self) -> Result<bool, ParseError> {
+        let text = self.cursor.text()?;
+        match text.as_str() {
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            _ => Err(self
+                .cursor
+                .error(format!("expected true or false, found {text:?}"))),
+        }
+    }
+
+    fn statement(&mut self, format: Format, header: &GroupHeader) -> Result<Statement, ParseError> {
+        let mut statement = Statement {
+            format,
+            version: self.version.clone(),
+            source: self.cursor.source().to_string(),
+            message_id: header.message_id.clone(),
+            statement_id: String::new(),
+            electronic_sequence: None,
+            legal_sequence: None,
+            page_number: header.page_number.clone(),
+            page_last: header.page_last,
+            created_at: header.created_at.clone(),
+            period_from: None,
+            period_to: None,
+            account: Account::default(),
+            balances: Vec::new(),
+            declared: None,
+            entries: Vec::new(),
+            warnings: self.warnings.clone(),
+        };
+        let mut has_id = false;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Id" => {
+                    statement.statement_id = self.cursor.text()?;
+                    has_id = true;
+                }
+                "ElctrncSeqNb" => statement.electronic_sequence = Some(self.cursor.text()?),
+                "LglSeqNb" => statement.legal_sequence = Some(self.cursor.text()?),
+                "CreDtTm" => statement.created_at = Some(self.cursor.text()?),
+                "StmtPgntn" | "RptPgntn" | "NtfctnPgntn" => {
+                    let (number, last) = self.pagination()?;
+                    statement.page_number = number.or(statement.page_number);
+                    statement.page_last = last.or(statement.page_last);
+                }
+                "FrToDt" => {
+                    while let Some(bound) = self.cursor.next_child()? {
+                        match bound.name {
+                            "FrDtTm" | "FrDt" => statement.period_from = Some(self.cursor.text()?),
+                            "ToDtTm" | "ToDt" => statement.period_to = Some(self.cursor.text()?),
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                }
+                "Acct" => statement.account = self.account()?,
+                "Bal" => {
+                    if let Some(balance) = self.balance(&mut statement.warnings)? {
+                        statement.balances.push(balance);
+                    }
+                }
+                "TxsSummry" => statement.declared = Some(self.summary()?),
+                "Ntry" => {
+                    let entry = self.entry(&statement.account, &mut statement.warnings)?;
+                    statement.entries.push(entry);
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        if !has_id {
+            statement
+                .warnings
+                .push("statement has no Id; an empty statement id is used".to_string());
+        }
+        if statement.account.id.is_empty() {
+            statement
+                .warnings
+                .push("statement has no account id (Acct/Id)".to_string());
+        }
+        check_integrity(&mut statement);
+        assign_line_ids(&mut statement);
+        Ok(statement)
+    }
+
+    fn account(&mut self) -> Result<Account, ParseError> {
+        let mut account = Account::default();
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Id" => {
+                    let (iban, other) = self.account_id()?;
+                    account.id = iban.clone().or(other).unwrap_or_default();
+                    account.iban = iban;
+                }
+                "Ccy" => account.currency = Some(self.cursor.text()?),
+                "Nm" => account.name = Some(self.cursor.text()?),
+                "Ownr" => account.owner_name = self.party_name()?,
+                "Svcr" => account.servicer_bic = self.agent_bic()?,
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(account)
+    }
+
+    /// `Id/IBAN` or `Id/Othr/Id` (or any other `Id` form's text).
+    fn account_id(&mut self) -> Result<(Option<String>, Option<String>), ParseError> {
+        let mut iban = None;
+        let mut other = None;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "IBAN" => iban = Some(self.cursor.text()?),
+                "Othr" => {
+                    while let Some(field) = self.cursor.next_child()? {
+                        match field.name {
+                            "Id" => other = Some(self.cursor.text()?),
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                }
+                _ => {
+                    let text = self.cursor.text()?;
+                    if other.is_none() && !text.is_empty() {
+                        other = Some(text);
+                    }
+                }
+            }
+        }
+        Ok((iban, other))
+    }
+
+    /// The name of a party: `Nm` directly (v02) or under `Pty` (v08+).
+    fn party_name(&mut self) -> Result<Option<String>, ParseError> {
+        let mut name = None;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Nm" => name = Some(self.cursor.text()?),
+                "Pty" => {
+                    let inner = self.party_name()?;
+                    name = name.or(inner);
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(name)
+    }
+
+    /// The BIC of an agent: `FinInstnId/BIC` (v02) or `FinInstnId/BICFI`.
+    fn agent_bic(&mut self) -> Result<Option<String>, ParseError> {
+        let mut bic = None;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "BIC" | "BICFI" | "AnyBIC" => bic = Some(self.cursor.text()?),
+                "FinInstnId" | "Agt" => {
+                    let inner = self.agent_bic()?;
+                    bic = bic.or(inner);
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(bic)
+    }
+
+    /// An `Amt`-like element: its amount and `Ccy` attribute.
+    fn money(&mut self, open: &Open<'a>) -> Result<Money, ParseError> {
+        let currency = open.attribute("Ccy").unwrap_or_default();
+        let text = self.cursor.text()?;
+        let amount =
+            parse_amount(&text).map_err(|message| self.cursor.error_at(open.name, message))?;
+        Ok(Money { amount, currency })
+    }
+
+    /// An element holding an amount either directly or in an `Amt` child
+    /// (`DscntApldAmt` v02 vs v04+, `InstdAmt/Amt`).
+    fn money_nested(&mut self, open: &Open<'a>) -> Result<Option<Money>, ParseError> {
+        if open.attribute("Ccy").is_some() {
+            return self.money(open).map(Some);
+        }
+        let mut found = None;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Amt" => found = Some(self.money(&child)?),
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(found)
+    }
+
+    fn date(&mut self, name: &str) -> Result<NaiveDate, ParseError> {
+        let text = self.cursor.text()?;
+        parse_date(&text).ok_or_else(|| {
+            self.cursor
+                .error_at(name, format!("expected a date YYYY-MM-DD, found {text:?}"))
+        })
+    }
+
+    /// `Dt` or `DtTm` inside a date choice element (`BookgDt`, `ValDt`,
+    /// `Bal/Dt`).
+    fn date_choice(&mut self) -> Result<Option<NaiveDate>, ParseError> {
+        let mut date = None;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Dt" | "DtTm" => date = Some(self.date(child.name)?),
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(date)
+    }
+
+    fn indicator(&mut self) -> Result<Decimal, ParseError> {
+        let text = self.cursor.text()?;
+        match text.as_str() {
+            "CRDT" => Ok(Decimal::ONE),
+            "DBIT" => Ok(Decimal::NEGATIVE_ONE),
+            _ => Err(self.cursor.error_at(
+                "CdtDbtInd",
+                format!("expected CRDT or DBIT, found {text:?}"),
+            )),
+        }
+    }
+
+    fn warn_scale(&self, money: &Money, what: &str, warnings: &mut Vec<String>) {
+        if money.amount.scale() as usize > AMOUNT_DECIMALS_MAX {
+            warnings.push(format!(
+                "{}: {what} {} has more than {AMOUNT_DECIMALS_MAX} decimals",
+                self.cursor.path(),
+                money.amount
+            ));
+        }
+    }
+
+    fn balance(&mut self, warnings: &mut Vec<String>) -> Result<Option<Balance>, ParseError> {
+        let mut code = None;
+        let mut money = None;
+        let mut sign = None;
+        let mut date = None;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Tp" => code = self.code_or_proprietary()?,
+                "Amt" => {
+                    let value = self.money(&child)?;
+                    self.warn_scale(&value, "balance", warnings);
+                    money = Some(value);
+                }
+                "CdtDbtInd" => sign = Some(self.indicator()?),
+                "Dt" => date = self.date_choice()?,
+                _ => self.cursor.skip()?,
+            }
+        }
+        let Some(money) = money else {
+            return Err(self.cursor.error_at("Amt", "expected the balance amount"));
+        };
+        let code = code.unwrap_or_default();
+        let sign = match sign {
+            Some(sign) => sign,
+            None => {
+                warnings.push(format!(
+                    "balance {code} has no CdtDbtInd; read as a credit balance"
+                ));
+                Decimal::ONE
+            }
+        };
+        if date.is_none() {
+            warnings.push(format!("balance {code} has no date"));
+        }
+        Ok(Some(Balance {
+            kind: BalanceKind::from_code(&code),
+            date,
+            amount: money.amount * sign,
+            currency: money.currency,
+        }))
+    }
+
+    /// `Tp/CdOrPrtry/Cd` or `Tp/CdOrPrtry/Prtry` (any depth of `Tp`).
+    fn code_or_proprietary(&mut self) -> Result<Option<String>, ParseError> {
+        let mut code = None;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Cd" | "Prtry" => {
+                    // `Prtry` may be text or hold `Id` / `Issr`; take all text.
+                    let text = self.cursor.deep_text()?;
+                    if code.is_none() || child.name == "Cd" {
+                        code = Some(text);
+                    }
+                }
+                "CdOrPrtry" | "Tp" => {
+                    let inner = self.code_or_proprietary()?;
+                    code = code.or(inner);
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(code)
+    }
+
+    fn summary(&mut self) -> Result<DeclaredTotals, ParseError> {
+        let mut totals = DeclaredTotals::default();
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "TtlNtries" => {
+                    let (count, sum, net) = self.summary_block()?;
+                    totals.entry_count = count;
+                    totals.net_amount = net;
+                    let _ = sum;
+                }
+                "TtlCdtNtries" => {
+                    let (count, sum, _) = self.summary_block()?;
+                    totals.credit_count = count;
+                    totals.credit_sum = sum;
+                }
+                "TtlDbtNtries" => {
+                    let (count, sum, _) = self.summary_block()?;
+                    totals.debit_count = count;
+                    totals.debit_sum = sum;
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(totals)
+    }
+
+    /// `NbOfNtries`, `Sum`, and the signed net (`TtlNetNtry/Amt` +
+    /// `CdtDbtInd`, or v02 `TtlNetNtryAmt` + `CdtDbtInd`).
+    fn summary_block(
+        &mut self,
+    ) -> Result<SummaryBlock, ParseError> {
+        let mut count = None;
+        let mut sum = None;
+        let mut net = None;
+        let mut sign = None;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "NbOfNtries" => {
+                    let text = self.cursor.text()?;
+                    count = Some(text.parse::<u64>().map_err(|_| {
+                        self.cursor
+                            .error_at("NbOfNtries", format!("expected a count, found {text:?}"))
+                    })?);
+                }
+                "Sum" => {
+                    let text = self.cursor.text()?;
+                    sum = Some(parse_amount(&text).map_err(|m| self.cursor.error_at("Sum", m))?);
+                }
+                "TtlNetNtryAmt" => {
+                    let text = self.cursor.text()?;
+                    net = Some(
+                        parse_amount(&text)
+                            .map_err(|m| self.cursor.error_at("TtlNetNtryAmt", m))?,
+                    );
+                }
+                "CdtDbtInd" => sign = Some(self.indicator()?),
+                "TtlNetNtry" => {
+                    while let Some(field) = self.cursor.next_child()? {
+                        match field.name {
+                            "Amt" => {
+                                let text = self.cursor.text()?;
+                                net = Some(
+                                    parse_amount(&text)
+                                        .map_err(|m| self.cursor.error_at("Amt", m))?,
+                                );
+                            }
+                            "CdtDbtInd" => sign = Some(self.indicator()?),
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok((count, sum, net.map(|n| n * sign.unwrap_or(Decimal::ONE))))
+    }
+
+    fn entry(
+        &mut self,
+        account: &Account,
+        warnings: &mut Vec<String>,
+    ) -> Result<Entry, ParseError> {
+        let mut money = None;
+        let mut sign = None;
+        let mut status = None;
+        let mut entry = Entry {
+            line_id: String::new(),
+            bank_ref: None,
+            entry_ref: None,
+            status: EntryStatus::Booked,
+            booking_date: None,
+            value_date: None,
+            amount: Decimal::ZERO,
+            currency: String::new(),
+            reversal: false,
+            bank_tx_code: BankTxCode::default(),
+            batch_count: None,
+            transaction: Transaction::default(),
+            details: Vec::new(),
+            charges: Vec::new(),
+            additional_info: None,
+        };
+        let mut entry_amount_details = Transaction::default();
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "NtryRef" => entry.entry_ref = Some(self.cursor.text()?),
+                "Amt" => {
+                    let value = self.money(&child)?;
+                    self.warn_scale(&value, "entry amount", warnings);
+                    money = Some(value);
+                }
+                "CdtDbtInd" => sign = Some(self.indicator()?),
+                "RvslInd" => entry.reversal = self.boolean()?,
+                "Sts" => status = Some(self.status()?),
+                "BookgDt" => entry.booking_date = self.date_choice()?,
+                "ValDt" => entry.value_date = self.date_choice()?,
+                "AcctSvcrRef" => entry.bank_ref = Some(self.cursor.text()?),
+                "BkTxCd" => entry.bank_tx_code = self.bank_tx_code()?,
+                "Chrgs" => self.charges(&mut entry.charges)?,
+                "AmtDtls" => self.amount_details(&mut entry_amount_details)?,
+                "NtryDtls" => {
+                    let default_sign = sign.unwrap_or(Decimal::ONE);
+                    let currency = money
+                        .as_ref()
+                        .map(|m: &Money| m.currency.clone())
+                        .unwrap_or_default();
+                    self.entry_details(&mut entry, default_sign, &currency)?
+                }
+                "AddtlNtryInf" => entry.additional_info = Some(self.cursor.text()?),
+                _ => self.cursor.skip()?,
+            }
+        }
+        let Some(money) = money else {
+            return Err(self
+                .cursor
+                .error_at("Ntry/Amt", "expected the entry amount"));
+        };
+        let Some(sign) = sign else {
+            return Err(self
+                .cursor
+                .error_at("Ntry/CdtDbtInd", "expected CRDT or DBIT for the entry"));
+        };
+        entry.amount = money.amount * sign;
+        entry.currency = if money.currency.is_empty() {
+            let fallback = account.currency.clone().unwrap_or_default();
+            warnings.push(format!(
+                "entry amount {} has no Ccy; the account currency {fallback:?} is used",
+                money.amount
+            ));
+            fallback
+        } else {
+            money.currency
+        };
+        entry.status = match status {
+            Some(status) => status,
+            None => {
+                warnings.push("entry has no Sts; read as booked".to_string());
+                EntryStatus::Booked
+            }
+        };
+        // A single transaction: its details become the entry's.
+        if entry.details.len() == 1 && entry.batch_count.is_none_or(|n| n <= 1) {
+            entry.transaction = entry.details.pop().unwrap_or_default();
+        }
+        let transaction = &mut entry.transaction;
+        if transaction.instructed_amount.is_none() {
+            transaction.instructed_amount = entry_amount_details.instructed_amount;
+        }
+        if transaction.transaction_amount.is_none() {
+            transaction.transaction_amount = entry_amount_details.transaction_amount;
+        }
+        if transaction.exchange_rate.is_none() {
+            transaction.exchange_rate = entry_amount_details.exchange_rate;
+            transaction.exchange_source_currency = entry_amount_details.exchange_source_currency;
+            transaction.exchange_target_currency = entry_amount_details.exchange_target_currency;
+        }
+        if entry.bank_ref.is_none() {
+            entry.bank_ref = entry
+                .transaction
+                .bank_ref
+                .clone()
+                .or_else(|| entry.details.iter().find_map(|d| d.bank_ref.clone()))
+                .or_else(|| entry.entry_ref.clone());
+        }
+        if !entry.details.is_empty() {
+            let sum: Decimal = entry
+                .details
+                .iter()
+                .filter_map(|d| d.amount.as_ref().map(|m| m.amount))
+                .sum();
+            let all_have_amounts = entry.details.iter().all(|d| d.amount.is_some());
+            if all_have_amounts && sum != entry.amount {
+                warnings.push(format!(
+                    "entry {}: its {} transaction details sum to {sum}, not to the entry amount {}",
+                    entry.bank_ref.as_deref().unwrap_or("?"),
+                    entry.details.len(),
+                    entry.amount
+                ));
+            }
+        }
+        Ok(entry)
+    }
+
+    /// `Sts` is text up to v08 and `Sts/Cd` (or `Sts/Prtry`) after.
+    fn status(&mut self) -> Result<EntryStatus, ParseError> {
+        let code = self.cursor.deep_text()?;
+        Ok(status_of(&code))
+    }
+
+    fn bank_tx_code(&mut self) -> Result<BankTxCode, ParseError> {
+        let mut code = BankTxCode::default();
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Domn" => {
+                    while let Some(field) = self.cursor.next_child()? {
+                        match field.name {
+                            "Cd" => code.domain = Some(self.cursor.text()?),
+                            "Fmly" => {
+                                while let Some(part) = self.cursor.next_child()? {
+                                    match part.name {
+                                        "Cd" => code.family = Some(self.cursor.text()?),
+                                        "SubFmlyCd" => code.sub_family = Some(self.cursor.text()?),
+                                        _ => self.cursor.skip()?,
+                                    }
+                                }
+                            }
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                }
+                "Prtry" => {
+                    while let Some(field) = self.cursor.next_child()? {
+                        match field.name {
+                            "Cd" => code.proprietary = Some(self.cursor.text()?),
+                            "Issr" => code.proprietary_issuer = Some(self.cursor.text()?),
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(code)
+    }
+
+    /// v02: `Chrgs` holds `Amt`, `Tp`, ... directly (and repeats); v03+:
+    /// `Chrgs/Rcrd` repeats, with a `TtlChrgsAndTaxAmt` total.
+    fn charges(&mut self, charges: &mut Vec<Charge>) -> Result<(), ParseError> {
+        let mut direct: Option<Charge> = None;
+        let mut total: Option<Money> = None;
+        let before = charges.len();
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Rcrd" => {
+                    if let Some(charge) = self.charge_record()? {
+                        charges.push(charge);
+                    }
+                }
+                "TtlChrgsAndTaxAmt" => total = Some(self.money(&child)?),
+                "Amt" => {
+                    let amount = self.money(&child)?;
+                    direct = Some(Charge {
+                        amount: Money {
+                            amount: amount.amount.abs(),
+                            currency: amount.currency,
+                        },
+                        included: None,
+                        kind: direct.and_then(|d| d.kind),
+                    });
+                }
+                "Tp" => {
+                    let kind = self.code_or_proprietary()?;
+                    if let Some(charge) = direct.as_mut() {
+                        charge.kind = kind;
+                    }
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        if let Some(charge) = direct {
+            charges.push(charge);
+        }
+        if charges.len() == before
+            && let Some(total) = total
+            && !total.amount.is_zero()
+        {
+            charges.push(Charge {
+                amount: Money {
+                    amount: total.amount.abs(),
+                    currency: total.currency,
+                },
+                included: None,
+                kind: None,
+            });
+        }
+        Ok(())
+    }
+
+    fn charge_record(&mut self) -> Result<Option<Charge>, ParseError> {
+        let mut amount = None;
+        let mut included = None;
+        let mut kind = None;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Amt" => amount = Some(self.money(&child)?),
+                "ChrgInclInd" => included = Some(self.boolean()?),
+                "Tp" => kind = self.code_or_proprietary()?,
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(amount.map(|money| Charge {
+            amount: Money {
+                amount: money.amount.abs(),
+                currency: money.currency,
+            },
+            included,
+            kind,
+        }))
+    }
+
+    fn amount_details(&mut self, transaction: &mut Transaction) -> Result<(), ParseError> {
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "InstdAmt" | "TxAmt" | "CntrValAmt" | "AnncdPstngAmt" => {
+                    let which = child.name;
+                    while let Some(field) = self.cursor.next_child()? {
+                        match field.name {
+                            "Amt" => {
+                                let money = self.money(&field)?;
+                                match which {
+                                    "InstdAmt" => transaction.instructed_amount = Some(money),
+                                    "TxAmt" => transaction.transaction_amount = Some(money),
+                                    _ => {}
+                                }
+                            }
+                            "CcyXchg" => self.currency_exchange(transaction)?,
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(())
+    }
+
+    fn currency_exchange(&mut self, transaction: &mut Transaction) -> Result<(), ParseError> {
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "SrcCcy" => transaction.exchange_source_currency = Some(self.cursor.text()?),
+                "TrgtCcy" => transaction.exchange_target_currency = Some(self.cursor.text()?),
+                "XchgRate" => {
+                    let text = self.cursor.text()?;
+                    transaction.exchange_rate =
+                        Some(parse_rate(&text).map_err(|m| self.cursor.error_at("XchgRate", m))?);
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(())
+    }
+
+    fn entry_details(
+        &mut self,
+        entry: &mut Entry,
+        default_sign: Decimal,
+        currency: &str,
+    ) -> Result<(), ParseError> {
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Btch" => {
+                    while let Some(field) = self.cursor.next_child()? {
+                        match field.name {
+                            "NbOfTxs" => {
+                                let text = self.cursor.text()?;
+                                entry.batch_count = text.parse().ok();
+                            }
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                }
+                "TxDtls" => {
+                    let detail = self.transaction(default_sign, currency)?;
+                    entry.details.push(detail);
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(())
+    }
+
+    /// One `TxDtls`. `default_sign` is the entry's: v02 details carry no
+    /// indicator of their own.
+    fn transaction(
+        &mut self,
+        default_sign: Decimal,
+        currency: &str,
+    ) -> Result<Transaction, ParseError> {
+        let mut transaction = Transaction::default();
+        let mut money = None;
+        let mut sign = None;
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Refs" => self.references(&mut transaction)?,
+                "Amt" => money = Some(self.money(&child)?),
+                "CdtDbtInd" => sign = Some(self.indicator()?),
+                "AmtDtls" => self.amount_details(&mut transaction)?,
+                "BkTxCd" => transaction.bank_tx_code = self.bank_tx_code()?,
+                "Chrgs" => self.charges(&mut transaction.charges)?,
+                "RltdPties" => self.related_parties(&mut transaction)?,
+                "RltdAgts" => {
+                    while let Some(agent) = self.cursor.next_child()? {
+                        match agent.name {
+                            "DbtrAgt" => transaction.debtor.bic = self.agent_bic()?,
+                            "CdtrAgt" => transaction.creditor.bic = self.agent_bic()?,
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                }
+                "RmtInf" => self.remittance(&mut transaction)?,
+                "RtrInf" => {
+                    while let Some(field) = self.cursor.next_child()? {
+                        match field.name {
+                            "Rsn" => transaction.return_reason = self.code_or_proprietary()?,
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                }
+                "AddtlTxInf" => transaction.additional_info = Some(self.cursor.text()?),
+                _ => self.cursor.skip()?,
+            }
+        }
+        let sign = sign.unwrap_or(default_sign);
+        if let Some(money) = money {
+            transaction.amount = Some(Money {
+                amount: money.amount * sign,
+                currency: money.currency,
+            });
+        } else if let Some(tx) = &transaction.transaction_amount
+            && (tx.currency.is_empty() || tx.currency == currency)
+        {
+            // v02 has no `TxDtls/Amt`: `AmtDtls/TxAmt` in the account
+            // currency is the detail's amount.
+            transaction.amount = Some(Money {
+                amount: tx.amount * sign,
+                currency: tx.currency.clone(),
+            });
+        }
+        Ok(transaction)
+    }
+
+    fn references(&mut self, transaction: &mut Transaction) -> Result<(), ParseError> {
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "MsgId" => transaction.message_id = non_empty(self.cursor.text()?),
+                "AcctSvcrRef" => transaction.bank_ref = non_empty(self.cursor.text()?),
+                "PmtInfId" => transaction.payment_information_id = non_empty(self.cursor.text()?),
+                "InstrId" => transaction.instruction_id = non_empty(self.cursor.text()?),
+                "EndToEndId" => {
+                    let text = self.cursor.text()?;
+                    // NOTPROVIDED is the schema's way of saying "none".
+                    if text != "NOTPROVIDED" {
+                        transaction.end_to_end_id = non_empty(text);
+                    }
+                }
+                "TxId" => transaction.transaction_id = non_empty(self.cursor.text()?),
+                "MndtId" => transaction.mandate_id = non_empty(self.cursor.text()?),
+                "ChqNb" => transaction.cheque_number = non_empty(self.cursor.text()?),
+                "UETR" => transaction.uetr = non_empty(self.cursor.text()?),
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(())
+    }
+
+    fn related_parties(&mut self, transaction: &mut Transaction) -> Result<(), ParseError> {
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Dbtr" => transaction.debtor.name = self.party_name()?,
+                "Cdtr" => transaction.creditor.name = self.party_name()?,
+                "UltmtDbtr" => transaction.ultimate_debtor = self.party_name()?,
+                "UltmtCdtr" => transaction.ultimate_creditor = self.party_name()?,
+                "DbtrAcct" => self.party_account(&mut transaction.debtor)?,
+                "CdtrAcct" => self.party_account(&mut transaction.creditor)?,
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(())
+    }
+
+    fn party_account(&mut self, party: &mut Party) -> Result<(), ParseError> {
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Id" => {
+                    let (iban, other) = self.account_id()?;
+                    party.iban = iban;
+                    party.account_other = other;
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(())
+    }
+
+    fn remittance(&mut self, transaction: &mut Transaction) -> Result<(), ParseError> {
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "Ustrd" => {
+                    let text = self.cursor.text()?;
+                    if !text.is_empty() {
+                        transaction.remittance_lines.push(text);
+                    }
+                }
+                "Strd" => self.structured(transaction)?,
+                _ => self.cursor.skip()?,
+            }
+        }
+        Ok(())
+    }
+
+    fn structured(&mut self, transaction: &mut Transaction) -> Result<(), ParseError> {
+        let mut document: Option<ReferredDocument> = None;
+        let mut amounts = ReferredDocument::default();
+        while let Some(child) = self.cursor.next_child()? {
+            match child.name {
+                "RfrdDocInf" => {
+                    let mut doc = ReferredDocument::default();
+                    while let Some(field) = self.cursor.next_child()? {
+                        match field.name {
+                            "Tp" => doc.kind = self.code_or_proprietary()?,
+                            "Nb" => doc.number = non_empty(self.cursor.text()?),
+                            "RltdDt" => {
+                                // v02: a date; v10+: `RltdDt/Dt`.
+                                let text = self.cursor.text()?;
+                                doc.date = non_empty(text);
+                            }
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                    if let Some(previous) = document.replace(doc) {
+                        transaction.referred_documents.push(previous);
+                    }
+                }
+                "RfrdDocAmt" => {
+                    while let Some(field) = self.cursor.next_child()? {
+                        match field.name {
+                            "DuePyblAmt" => amounts.amount_due = self.money_nested(&field)?,
+                            "DscntApldAmt" => {
+                                amounts.amount_discount = self.money_nested(&field)?
+                            }
+                            "RmtdAmt" => amounts.amount_remitted = self.money_nested(&field)?,
+                            "AdjstmntAmtAndRsn" => {
+                                while let Some(part) = self.cursor.next_child()? {
+                                    match part.name {
+                                        "Amt" => {
+                                            amounts.amount_adjustment = Some(self.money(&part)?)
+                                        }
+                                        "Rsn" | "AddtlInf" => {
+                                            let text = self.cursor.text()?;
+                                            if amounts.adjustment_reason.is_none() {
+                                                amounts.adjustment_reason = non_empty(text);
+                                            }
+                                        }
+                                        _ => self.cursor.skip()?,
+                                    }
+                                }
+                            }
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                }
+                "CdtrRefInf" => {
+                    let mut kind = None;
+                    let mut issuer = None;
+                    let mut reference = None;
+                    while let Some(field) = self.cursor.next_child()? {
+                        match field.name {
+                            "Tp" => {
+                                while let Some(part) = self.cursor.next_child()? {
+                                    match part.name {
+                                        "CdOrPrtry" => kind = self.code_or_proprietary()?,
+                                        "Issr" => issuer = non_empty(self.cursor.text()?),
+                                        _ => self.cursor.skip()?,
+                                    }
+                                }
+                            }
+                            "Ref" => reference = non_empty(self.cursor.text()?),
+                            _ => self.cursor.skip()?,
+                        }
+                    }
+                    if let Some(reference) = reference {
+                        transaction.creditor_references.push(CreditorReference {
+                            kind,
+                            reference,
+                            issuer,
+                        });
+                    }
+                }
+                "AddtlRmtInf" => {
+                    let text = self.cursor.text()?;
+                    if !text.is_empty() {
+                        transaction.additional_remittance.push(text);
+                    }
+                }
+                _ => self.cursor.skip()?,
+            }
+        }
+        let has_amounts = amounts != ReferredDocument::default();
+        match document {
+            Some(mut doc) => {
+                doc.amount_due = amounts.amount_due;
+                doc.amount_discount = amounts.amount_discount;
+                doc.amount_remitted = amounts.amount_remitted;
+                doc.amount_adjustment = amounts.amount_adjustment;
+                doc.adjustment_reason = amounts.adjustment_reason;
+                transaction.referred_documents.push(doc);
+            }
+            None if has_amounts => transaction.referred_documents.push(amounts),
+            None => {}
+        }
+        Ok(())
+    }
+}
+
+fn non_empty(text: String) -> Option<String> {
+    if text.is_empty() { None } else { Some(text) }
+}
+
+fn status_of(code: &str) -> EntryStatus {
+    match code {
+        "BOOK" => EntryStatus::Booked,
+        "PDNG" => EntryStatus::Pending,
+        "INFO" => EntryStatus::Info,
+        _ => EntryStatus::Other,
+    }
+}
+
+/// `YYYY-MM-DD`, optionally followed by a time (`DtTm`) or an offset
+/// (`2013-12-27+01:00`, allowed by `xs:date`).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let head = text.get(..10)?;
+    let rest = &text[10..];
+    if !(rest.is_empty()
+        || rest.starts_with('T')
+        || rest.starts_with('+')
+        || rest.starts_with('-')
+        || rest == "Z")
+    {
+        return None;
+    }
+    NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()
+}
+
+/// Balance and declared-totals checks; mismatches are warnings.
+fn check_integrity(statement: &mut Statement) {
+    if statement.balance_ok() == Some(false) {
+        let opening = statement
+            .opening_balance()
+            .map(|b| b.amount)
+            .unwrap_or_default();
+        let closing = statement
+            .closing_balance()
+            .map(|b| b.amount)
+            .unwrap_or_default();
+        let booked = statement.booked_total();
+        statement.warnings.push(format!(
+            "balances do not reconcile: opening {opening} + booked entries {booked} = {}, but closing is {closing}",
+            opening + booked
+        ));
+    }
+    let Some(declared) = statement.declared.clone() else {
+        return;
+    };
+    let count = statement.entries.len() as u64;
+    if let Some(expected) = declared.entry_count
+        && expected != count
+    {
+        statement.warnings.push(format!(
+            "TxsSummry declares {expected} entries, the statement has {count}"
+        ));
+    }
+    if let Some(expected) = declared.net_amount {
+        let net: Decimal = statement.entries.iter().map(|e| e.amount).sum();
+        if expected != net {
+            statement.warnings.push(format!(
+                "TxsSummry declares a net total of {expected}, the entries sum to {net}"
+            ));
+        }
+    }
+    let credits: Vec<Decimal> = statement
+        .entries
+        .iter()
+        .filter(|e| e.amount.is_sign_positive())
+        .map(|e| e.amount)
+        .collect();
+    let debits: Vec<Decimal> = statement
+        .entries
+        .iter()
+        .filter(|e| e.amount.is_sign_negative())
+        .map(|e| -e.amount)
+        .collect();
+    for (what, declared_count, declared_sum, values) in [
+        (
+            "credit",
+            declared.credit_count,
+            declared.credit_sum,
+            &credits,
+        ),
+        ("debit", declared.debit_count, declared.debit_sum, &debits),
+    ] {
+        if let Some(n) = declared_count
+            && n != values.len() as u64
+        {
+            statement.warnings.push(format!(
+                "TxsSummry declares {n} {what} entries, the statement has {}",
+                values.len()
+            ));
+        }
+        let sum: Decimal = values.iter().sum();
+        if let Some(expected) = declared_sum
+            && expected != sum
+        {
+            statement.warnings.push(format!(
+                "TxsSummry declares {what} entries summing to {expected}, they sum to {sum}"
+            ));
+        }
+    }
+}
