@@ -549,9 +549,7 @@ impl<'a> CamtReader<'a> {
 
     /// `NbOfNtries`, `Sum`, and the signed net (`TtlNetNtry/Amt` +
     /// `CdtDbtInd`, or v02 `TtlNetNtryAmt` + `CdtDbtInd`).
-    fn summary_block(
-        &mut self,
-    ) -> Result<SummaryBlock, ParseError> {
+    fn summary_block(&mut self) -> Result<SummaryBlock, ParseError> {
         let mut count = None;
         let mut sum = None;
         let mut net = None;

@@ -250,6 +250,13 @@ impl<'a> Cursor<'a> {
             )));
         }
         let name = self.stable(start.local_name().into_inner());
+        if name.is_empty() {
+            let raw = start.name();
+            return Err(self.error(format!(
+                "malformed XML: element <{}> has no local name",
+                AsRef::<str>::as_ref(&raw)
+            )));
+        }
         self.path.push(name);
         Ok(Open { name, start })
     }
