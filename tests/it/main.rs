@@ -4,6 +4,7 @@
 mod cli;
 mod corpus;
 mod golden;
+mod limits;
 mod mutation;
 
 /// The shared corpus, when it sits beside the repository (CI has it).
