@@ -371,7 +371,7 @@ pub struct Entry {
     /// Number of transactions the bank says the entry groups (`Btch/NbOfTxs`).
     pub batch_count: Option<u64>,
     /// The transaction of a single-transaction entry (empty when none).
-    pub transaction: Transaction,
+    pub transaction: Box<Transaction>,
     /// The transactions of a batch entry (several `TxDtls`); empty otherwise.
     pub details: Vec<Transaction>,
     /// Charges reported at entry level.

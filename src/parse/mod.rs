@@ -12,6 +12,8 @@ pub mod remittance_csv;
 pub mod remt;
 pub mod xml;
 
+use std::fmt::Write as _;
+
 use sha2::{Digest, Sha256};
 
 use crate::error::{Location, ParseError};
@@ -153,7 +155,11 @@ pub fn assign_line_ids(statement: &mut Statement) {
         prefix.push_str(&format!("{byte:02x}"));
     }
     for (index, entry) in statement.entries.iter_mut().enumerate() {
-        entry.line_id = format!("{prefix}-{}", index + 1);
+        let mut id = String::with_capacity(prefix.len() + 8);
+        id.push_str(&prefix);
+        id.push('-');
+        let _ = write!(id, "{}", index + 1);
+        entry.line_id = id;
     }
 }
 

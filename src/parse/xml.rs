@@ -296,6 +296,13 @@ impl<'a> Cursor<'a> {
     /// The text content of the element just entered, trimmed; the element
     /// is closed. Child elements inside it are skipped.
     pub fn text(&mut self) -> Result<String, ParseError> {
+        self.collect_text(false).map(Cow::into_owned)
+    }
+
+    /// Like `text`, borrowed from the input when it can be (no entity, no
+    /// CR): the hot path for amounts, dates and codes that are parsed at
+    /// once and never stored as text.
+    pub fn text_cow(&mut self) -> Result<Cow<'a, str>, ParseError> {
         self.collect_text(false)
     }
 
@@ -303,30 +310,40 @@ impl<'a> Cursor<'a> {
     /// concatenated and trimmed (`<Sts>BOOK</Sts>` and `<Sts><Cd>BOOK</Cd></Sts>`
     /// both give `BOOK`).
     pub fn deep_text(&mut self) -> Result<String, ParseError> {
-        self.collect_text(true)
+        self.collect_text(true).map(Cow::into_owned)
     }
 
-    fn collect_text(&mut self, nested: bool) -> Result<String, ParseError> {
-        let mut text = String::new();
+    fn collect_text(&mut self, nested: bool) -> Result<Cow<'a, str>, ParseError> {
+        let mut text: Cow<'a, str> = Cow::Borrowed("");
         let mut depth = 0usize;
+        let append = |text: &mut Cow<'a, str>, piece: Cow<'a, str>| {
+            if text.is_empty() {
+                *text = piece;
+            } else {
+                text.to_mut().push_str(&piece);
+            }
+        };
         loop {
             match self.reader.read_event() {
-                Ok(Event::Text(t)) if depth == 0 || nested => text.push_str(&t.xml10_content()),
-                Ok(Event::CData(t)) if depth == 0 || nested => text.push_str(&t.xml10_content()),
-                Ok(Event::GeneralRef(r)) if depth == 0 || nested => match r.resolve_char_ref() {
-                    Ok(Some(c)) => text.push(c),
-                    Ok(None) => match &*r {
-                        "amp" => text.push('&'),
-                        "lt" => text.push('<'),
-                        "gt" => text.push('>'),
-                        "quot" => text.push('"'),
-                        "apos" => text.push('\''),
-                        other => {
-                            return Err(self.error(format!("undefined entity &{other};")));
-                        }
-                    },
-                    Err(error) => return Err(self.xml_error(error)),
-                },
+                Ok(Event::Text(t)) if depth == 0 || nested => append(&mut text, t.xml10_content()),
+                Ok(Event::CData(t)) if depth == 0 || nested => append(&mut text, t.xml10_content()),
+                Ok(Event::GeneralRef(r)) if depth == 0 || nested => {
+                    let c = match r.resolve_char_ref() {
+                        Ok(Some(c)) => c,
+                        Ok(None) => match &*r {
+                            "amp" => '&',
+                            "lt" => '<',
+                            "gt" => '>',
+                            "quot" => '"',
+                            "apos" => '\'',
+                            other => {
+                                return Err(self.error(format!("undefined entity &{other};")));
+                            }
+                        },
+                        Err(error) => return Err(self.xml_error(error)),
+                    };
+                    text.to_mut().push(c);
+                }
                 Ok(Event::Start(start)) => {
                     self.enter(start)?;
                     depth += 1;
@@ -334,11 +351,11 @@ impl<'a> Cursor<'a> {
                 Ok(Event::End(_)) => {
                     self.path.pop();
                     if depth == 0 {
-                        let trimmed = text.trim();
-                        if trimmed.len() != text.len() {
-                            return Ok(trimmed.to_string());
-                        }
-                        return Ok(text);
+                        return Ok(match text {
+                            Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+                            Cow::Owned(o) if o.trim().len() == o.len() => Cow::Owned(o),
+                            Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+                        });
                     }
                     depth -= 1;
                 }
