@@ -323,7 +323,13 @@ pub fn statement_table(statement: &Statement) -> String {
         let text = if entry.details.is_empty() {
             transaction_text(&entry.transaction)
         } else {
-            format!("batch of {} transactions", entry.details.len())
+            match entry.batch_count {
+                Some(n) if n as usize != entry.details.len() => format!(
+                    "batch of {n} transactions ({} detailed)",
+                    entry.details.len()
+                ),
+                _ => format!("batch of {} transactions", entry.details.len()),
+            }
         };
         let _ = writeln!(
             out,

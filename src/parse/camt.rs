@@ -308,6 +308,7 @@ impl<'a> CamtReader<'a> {
                 .push("statement has no account id (Acct/Id)".to_string());
         }
         check_integrity(&mut statement);
+        collapse_repeats(&mut statement.warnings);
         assign_line_ids(&mut statement);
         Ok(statement)
     }
@@ -1178,6 +1179,25 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         })
     };
     NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)
+}
+
+/// One line per distinct warning, with its count: a bank that omits `Sts`
+/// on every entry gives one warning, not ten thousand.
+fn collapse_repeats(warnings: &mut Vec<String>) {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for warning in warnings.drain(..) {
+        match counts.iter_mut().find(|(w, _)| *w == warning) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((warning, 1)),
+        }
+    }
+    warnings.extend(counts.into_iter().map(|(w, n)| {
+        if n == 1 {
+            w
+        } else {
+            format!("{w} ({n} times)")
+        }
+    }));
 }
 
 /// Balance and declared-totals checks; mismatches are warnings.
