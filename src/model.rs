@@ -160,6 +160,9 @@ pub struct Statement {
     pub balances: Vec<Balance>,
     pub declared: Option<DeclaredTotals>,
     pub entries: Vec<Entry>,
+    /// Free text the bank addressed to the account owner (camt
+    /// `AddtlStmtInf`, MT940 statement-level `:86:`).
+    pub information: Vec<String>,
     /// Every anomaly tolerated instead of rejecting the file.
     pub warnings: Vec<String>,
 }

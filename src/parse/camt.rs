@@ -23,8 +23,8 @@ use crate::model::{
     EntryStatus, Format, Money, Party, ReferredDocument, Statement, Transaction,
 };
 use crate::money::{AMOUNT_DECIMALS_MAX, parse_amount, parse_rate};
-use crate::parse::assign_line_ids;
 use crate::parse::xml::{Cursor, Open};
+use crate::parse::{assign_line_ids, balance_warning, collapse_repeats};
 
 /// What a CAMT document held: its statements and the warnings that belong
 /// to no statement (a message without statements).
@@ -257,6 +257,7 @@ impl<'a> CamtReader<'a> {
             balances: Vec::new(),
             declared: None,
             entries: Vec::new(),
+            information: Vec::new(),
             warnings: self.warnings.clone(),
         };
         let mut has_id = false;
@@ -290,6 +291,12 @@ impl<'a> CamtReader<'a> {
                     }
                 }
                 "TxsSummry" => statement.declared = Some(self.summary()?),
+                "AddtlStmtInf" | "AddtlRptInf" | "AddtlNtfctnInf" => {
+                    let text = self.cursor.text()?;
+                    if !text.is_empty() {
+                        statement.information.push(text);
+                    }
+                }
                 "Ntry" => {
                     let entry = self.entry(&statement.account, &mut statement.warnings)?;
                     statement.entries.push(entry);
@@ -1181,41 +1188,10 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)
 }
 
-/// One line per distinct warning, with its count: a bank that omits `Sts`
-/// on every entry gives one warning, not ten thousand.
-fn collapse_repeats(warnings: &mut Vec<String>) {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for warning in warnings.drain(..) {
-        match counts.iter_mut().find(|(w, _)| *w == warning) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((warning, 1)),
-        }
-    }
-    warnings.extend(counts.into_iter().map(|(w, n)| {
-        if n == 1 {
-            w
-        } else {
-            format!("{w} ({n} times)")
-        }
-    }));
-}
-
 /// Balance and declared-totals checks; mismatches are warnings.
 fn check_integrity(statement: &mut Statement) {
-    if statement.balance_ok() == Some(false) {
-        let opening = statement
-            .opening_balance()
-            .map(|b| b.amount)
-            .unwrap_or_default();
-        let closing = statement
-            .closing_balance()
-            .map(|b| b.amount)
-            .unwrap_or_default();
-        let booked = statement.booked_total();
-        statement.warnings.push(format!(
-            "balances do not reconcile: opening {opening} + booked entries {booked} = {}, but closing is {closing}",
-            opening + booked
-        ));
+    if let Some(warning) = balance_warning(statement) {
+        statement.warnings.push(warning);
     }
     let Some(declared) = statement.declared.clone() else {
         return;

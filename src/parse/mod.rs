@@ -8,6 +8,7 @@
 //! path, gives the same ids.
 
 pub mod camt;
+pub mod mt940;
 pub mod remittance_csv;
 pub mod remt;
 pub mod xml;
@@ -102,11 +103,12 @@ pub fn parse_bytes(source: &str, bytes: &[u8]) -> Result<ParsedFile, ParseError>
             }
         }
         Detected::RemittanceCsv => parsed.advices = remittance_csv::parse(source, bytes)?,
-        Detected::Mt94x | Detected::Cfonb120 | Detected::Bai2 => {
+        Detected::Mt94x => (parsed.statements, parsed.warnings) = mt940::parse(source, bytes)?,
+        Detected::Cfonb120 | Detected::Bai2 => {
             return Err(ParseError::new(
                 source,
                 Location::File,
-                "this looks like an MT940/MT942, CFONB 120 or BAI2 file; this build reads ISO 20022 XML and remittance CSV only",
+                "this looks like a CFONB 120 or BAI2 file; this build does not read them yet",
             ));
         }
         Detected::Unknown => {
@@ -118,6 +120,39 @@ pub fn parse_bytes(source: &str, bytes: &[u8]) -> Result<ParsedFile, ParseError>
         }
     }
     Ok(parsed)
+}
+
+/// One line per distinct warning, with its count: a bank that omits `Sts`
+/// on every entry gives one warning, not ten thousand.
+pub fn collapse_repeats(warnings: &mut Vec<String>) {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for warning in warnings.drain(..) {
+        match counts.iter_mut().find(|(w, _)| *w == warning) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((warning, 1)),
+        }
+    }
+    warnings.extend(counts.into_iter().map(|(w, n)| {
+        if n == 1 {
+            w
+        } else {
+            format!("{w} ({n} times)")
+        }
+    }));
+}
+
+/// The warning for a statement whose balances do not reconcile, if any.
+pub fn balance_warning(statement: &Statement) -> Option<String> {
+    if statement.balance_ok() != Some(false) {
+        return None;
+    }
+    let opening = statement.opening_balance()?.amount;
+    let closing = statement.closing_balance()?.amount;
+    let booked = statement.booked_total();
+    Some(format!(
+        "balances do not reconcile: opening {opening} + booked entries {booked} = {}, but closing is {closing}",
+        opening + booked
+    ))
 }
 
 /// Gives every entry of a statement its stable `line_id`:

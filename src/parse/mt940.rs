@@ -1,0 +1,1233 @@
+//! SWIFT MT940 (customer statement) and MT942 (interim report), in every
+//! bank's dialect.
+//!
+//! One pass over the lines of the file, no copy of the text: fields are
+//! found by their `:NN[A]:` tag at the start of a line, continuation lines
+//! belong to the field above them, and each field is decoded as soon as it
+//! ends. The SWIFT envelope (`{1:}{2:}{4: ... -}{5:}`), bank preambles,
+//! several messages per file, LF / CRLF / CR / `@@` separators and a missing
+//! final newline are all read the same way.
+//!
+//! `:61:` and the balances are parsed with nom, strictly: an impossible date
+//! (February 30) or a `:61:` cut short is an error naming the line. `:86:`
+//! is decoded by dialect (`dialect_86`): slash codes (`/EREF/`, `/REMI/`,
+//! `/CNTP/`... ING, ABN AMRO, Rabobank), German `?NN` sub-fields with SEPA
+//! tags (`EREF+`, `SVWZ+`, ...), or free text kept whole with labelled
+//! parts (`/DE ... /MOTIF ...`) picked out.
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use nom::IResult;
+use nom::Parser;
+use nom::bytes::complete::{take_while, take_while_m_n};
+use nom::character::complete::{anychar, char};
+use nom::combinator::opt;
+use rust_decimal::Decimal;
+
+use crate::error::{Location, ParseError};
+use crate::model::{
+    Account, Balance, BalanceKind, BankTxCode, Charge, DeclaredTotals, Entry, EntryStatus, Format,
+    Money, Party, Statement, Transaction,
+};
+use crate::money::parse_amount_with;
+use crate::parse::{assign_line_ids, balance_warning, collapse_repeats};
+
+/// Longest line accepted: 100,000 bytes. SWIFT lines are at most 65
+/// characters and real files stay under a few hundred; a longer "line" is a
+/// binary or a file whose line breaks were lost, and is refused rather than
+/// read as one gigantic field.
+pub const LINE_LENGTH_MAX: usize = 100_000;
+
+/// Lines one field may span: 400. `:86:` is 6 x 65 characters in the
+/// standard and banks stretch it to a few dozen lines; beyond this the file
+/// is broken (a missing tag) and is refused with the line.
+pub const FIELD_LINES_MAX: usize = 400;
+
+/// Decodes the bytes (UTF-8, else Windows-1252 with a warning) and reads
+/// every statement. Returns the statements and the file-level warnings.
+pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>), ParseError> {
+    let mut file_warnings = Vec::new();
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text: Cow<str> = match std::str::from_utf8(body) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(error) => {
+            file_warnings.push(format!(
+                "not valid UTF-8 (first bad byte at offset {}); decoded as Windows-1252",
+                error.valid_up_to()
+            ));
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(body);
+            Cow::Owned(text.into_owned())
+        }
+    };
+    let mut reader = Reader {
+        source,
+        statements: Vec::new(),
+        current: None,
+        file_warnings,
+        message_type: None,
+    };
+    let mut field: Option<RawField> = None;
+    for (number, line) in Lines::new(&text) {
+        if line.len() > LINE_LENGTH_MAX {
+            return Err(ParseError::new(
+                source,
+                Location::Line(number),
+                format!("line longer than {LINE_LENGTH_MAX} bytes (LINE_LENGTH_MAX)"),
+            ));
+        }
+        let mut line = line;
+        // Envelope blocks: `{1:...}{2:I940...}{4:` possibly followed by the
+        // first field on the same line.
+        if line.starts_with('{') {
+            if let Some(at) = line.find("{2:")
+                && let Some(kind) = line.get(at + 4..at + 7)
+            {
+                reader.message_type = Some(kind.to_string());
+            }
+            match line.find("{4:") {
+                Some(at) => {
+                    line = &line[at + 3..];
+                    if line.is_empty() {
+                        continue;
+                    }
+                }
+                None => {
+                    if let Some(done) = field.take() {
+                        reader.field(done)?;
+                    }
+                    continue;
+                }
+            }
+        }
+        if let Some((tag, rest)) = split_tag(line) {
+            if let Some(done) = field.take() {
+                reader.field(done)?;
+            }
+            field = Some(RawField {
+                tag,
+                line: number,
+                lines: vec![rest],
+            });
+            continue;
+        }
+        let trimmed = line.trim_end();
+        if trimmed == "-"
+            || trimmed.starts_with("-}")
+            || (trimmed.starts_with('-') && trimmed.len() <= 4 && field.is_some())
+        {
+            // End of a message.
+            if let Some(done) = field.take() {
+                reader.field(done)?;
+            }
+            reader.finish_statement()?;
+            continue;
+        }
+        match field.as_mut() {
+            Some(open) => {
+                if open.lines.len() >= FIELD_LINES_MAX {
+                    return Err(ParseError::new(
+                        source,
+                        Location::Line(number),
+                        format!(
+                            "field :{}: runs over more than {FIELD_LINES_MAX} lines (FIELD_LINES_MAX): a tag is missing",
+                            open.tag
+                        ),
+                    ));
+                }
+                open.lines.push(line);
+            }
+            None => {
+                // Bank preamble before the first field (`0000 01INGB...`,
+                // `940`, `:940:`), or blank lines between messages.
+            }
+        }
+    }
+    if let Some(done) = field.take() {
+        reader.field(done)?;
+    }
+    reader.finish_statement()?;
+    if reader.statements.is_empty() {
+        return Err(ParseError::new(
+            source,
+            Location::File,
+            "expected an MT940/MT942 statement (a :20: field followed by :25:, :60F: ...)",
+        ));
+    }
+    Ok((reader.statements, reader.file_warnings))
+}
+
+/// Lines of the text with their 1-based numbers; `\n`, `\r\n`, `\r` and the
+/// `@@` record separator some banks use all end a line.
+struct Lines<'a> {
+    rest: &'a str,
+    number: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        Lines {
+            rest: text,
+            number: 0,
+        }
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (u64, &'a str);
+
+    fn next(&mut self) -> Option<(u64, &'a str)> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        self.number += 1;
+        let bytes = self.rest.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            match bytes[at] {
+                b'\n' => {
+                    let line = &self.rest[..at];
+                    self.rest = &self.rest[at + 1..];
+                    return Some((self.number, line));
+                }
+                b'\r' => {
+                    let line = &self.rest[..at];
+                    let skip = if bytes.get(at + 1) == Some(&b'\n') {
+                        2
+                    } else {
+                        1
+                    };
+                    self.rest = &self.rest[at + skip..];
+                    return Some((self.number, line));
+                }
+                b'@' if bytes.get(at + 1) == Some(&b'@') => {
+                    let line = &self.rest[..at];
+                    self.rest = &self.rest[at + 2..];
+                    return Some((self.number, line));
+                }
+                _ => at += 1,
+            }
+        }
+        let line = self.rest;
+        self.rest = "";
+        Some((self.number, line))
+    }
+}
+
+/// `:61:rest` → (`61`, `rest`); `:28C:` → (`28C`, ...). Only two digits and
+/// an optional letter make a tag, so `:` inside text never starts a field.
+fn split_tag(line: &str) -> Option<(&str, &str)> {
+    let bytes = line.as_bytes();
+    if bytes.len() < 4
+        || bytes[0] != b':'
+        || !bytes[1].is_ascii_digit()
+        || !bytes[2].is_ascii_digit()
+    {
+        return None;
+    }
+    if bytes[3] == b':' {
+        return Some((&line[1..3], &line[4..]));
+    }
+    if bytes.len() >= 5 && bytes[3].is_ascii_uppercase() && bytes[4] == b':' {
+        return Some((&line[1..4], &line[5..]));
+    }
+    None
+}
+
+struct RawField<'t> {
+    tag: &'t str,
+    line: u64,
+    lines: Vec<&'t str>,
+}
+
+struct Builder {
+    statement: Statement,
+    /// The last field was a `:61:` or an `:86:` attached to it: the next
+    /// `:86:` belongs to the same entry.
+    entry_open: bool,
+    closing_seen: bool,
+    mt942: bool,
+}
+
+struct Reader<'s> {
+    source: &'s str,
+    statements: Vec<Statement>,
+    current: Option<Builder>,
+    file_warnings: Vec<String>,
+    /// `940` / `942` from the `{2:}` block, when there is one.
+    message_type: Option<String>,
+}
+
+impl Reader<'_> {
+    fn error(&self, line: u64, message: impl Into<String>) -> ParseError {
+        ParseError::new(self.source, Location::Line(line), message)
+    }
+
+    fn builder(&mut self, line: u64, tag: &str) -> &mut Builder {
+        if self.current.is_none() {
+            // A statement without `:20:`: tolerated, the id stays empty.
+            self.file_warnings
+                .push(format!("line {line}: field :{tag}: before any :20:; a statement without reference is started"));
+            self.start_statement(String::new());
+        }
+        self.current.as_mut().expect("just started")
+    }
+
+    fn start_statement(&mut self, reference: String) {
+        let mt942 = self.message_type.as_deref() == Some("942");
+        self.current = Some(Builder {
+            statement: Statement {
+                format: if mt942 { Format::Mt942 } else { Format::Mt940 },
+                version: None,
+                source: self.source.to_string(),
+                message_id: None,
+                statement_id: reference,
+                electronic_sequence: None,
+                legal_sequence: None,
+                page_number: None,
+                page_last: None,
+                created_at: None,
+                period_from: None,
+                period_to: None,
+                account: Account::default(),
+                balances: Vec::new(),
+                declared: None,
+                entries: Vec::new(),
+                information: Vec::new(),
+                warnings: Vec::new(),
+            },
+            entry_open: false,
+            closing_seen: false,
+            mt942,
+        });
+    }
+
+    fn finish_statement(&mut self) -> Result<(), ParseError> {
+        let Some(builder) = self.current.take() else {
+            return Ok(());
+        };
+        let mut statement = builder.statement;
+        if builder.mt942 {
+            statement.format = Format::Mt942;
+        }
+        if statement.account.id.is_empty() {
+            statement
+                .warnings
+                .push("statement has no :25: account".to_string());
+        }
+        let currency = statement.currency().unwrap_or("").to_string();
+        for entry in &mut statement.entries {
+            entry.currency.clone_from(&currency);
+        }
+        check_balances(&mut statement);
+        collapse_repeats(&mut statement.warnings);
+        assign_line_ids(&mut statement);
+        self.statements.push(statement);
+        Ok(())
+    }
+
+    fn field(&mut self, field: RawField) -> Result<(), ParseError> {
+        let line = field.line;
+        let first = field.lines[0].trim_end();
+        match field.tag {
+            "20" => {
+                self.finish_statement()?;
+                self.start_statement(first.trim().to_string());
+            }
+            "21" => {
+                let builder = self.builder(line, "21");
+                builder.statement.message_id = Some(first.trim().to_string());
+            }
+            "25" => {
+                let account = account_of(&joined(&field.lines, ""));
+                self.builder(line, "25").statement.account = account;
+            }
+            "28" | "28C" => {
+                let text = first.trim();
+                let builder = self.builder(line, field.tag);
+                match text.split_once('/') {
+                    Some((sequence, page)) => {
+                        builder.statement.legal_sequence = Some(sequence.to_string());
+                        builder.statement.page_number = Some(page.to_string());
+                    }
+                    None => builder.statement.legal_sequence = Some(text.to_string()),
+                }
+            }
+            "60F" | "60M" | "62F" | "62M" | "64" | "65" => {
+                let balance = parse_balance(first.trim())
+                    .map_err(|message| self.error(line, format!(":{}: {message}", field.tag)))?;
+                let kind = match field.tag {
+                    "60F" | "60M" => BalanceKind::OpeningBooked,
+                    "62F" | "62M" => BalanceKind::ClosingBooked,
+                    "64" => BalanceKind::ClosingAvailable,
+                    _ => BalanceKind::ForwardAvailable,
+                };
+                let builder = self.builder(line, field.tag);
+                if field.tag.starts_with("62") {
+                    builder.closing_seen = true;
+                }
+                if builder.statement.account.currency.is_none() && field.tag.starts_with("60") {
+                    builder.statement.account.currency = Some(balance.currency.clone());
+                }
+                builder.entry_open = false;
+                builder.statement.balances.push(Balance {
+                    kind,
+                    date: Some(balance.date),
+                    amount: balance.amount,
+                    currency: balance.currency,
+                });
+                return Ok(());
+            }
+            "61" => {
+                let entry = self.statement_line(&field)?;
+                let builder = self.builder(line, "61");
+                builder.statement.entries.push(entry);
+                builder.entry_open = true;
+                return Ok(());
+            }
+            "86" => {
+                let builder = self.builder(line, "86");
+                if builder.entry_open
+                    && let Some(entry) = builder.statement.entries.last_mut()
+                {
+                    apply_86(entry, &field.lines);
+                    return Ok(());
+                }
+                // Information to the account owner at statement level.
+                builder
+                    .statement
+                    .information
+                    .push(joined(&field.lines, " ").trim().to_string());
+                return Ok(());
+            }
+            "13" | "13D" => {
+                let builder = self.builder(line, field.tag);
+                builder.mt942 = true;
+                builder.statement.created_at = Some(first.trim().to_string());
+            }
+            "34F" => {
+                self.builder(line, "34F").mt942 = true;
+            }
+            "90D" | "90C" => {
+                let text = first.trim();
+                let (count, money) = parse_count_amount(text)
+                    .map_err(|message| self.error(line, format!(":{}: {message}", field.tag)))?;
+                let builder = self.builder(line, field.tag);
+                builder.mt942 = true;
+                let declared = builder
+                    .statement
+                    .declared
+                    .get_or_insert_with(DeclaredTotals::default);
+                if field.tag == "90D" {
+                    declared.debit_count = Some(count);
+                    declared.debit_sum = Some(money.amount);
+                } else {
+                    declared.credit_count = Some(count);
+                    declared.credit_sum = Some(money.amount);
+                }
+            }
+            other => {
+                let tag = other.to_string();
+                let builder = self.builder(line, other);
+                builder
+                    .statement
+                    .warnings
+                    .push(format!("field :{tag}: is not part of MT940/MT942; ignored"));
+            }
+        }
+        if let Some(builder) = self.current.as_mut() {
+            builder.entry_open = false;
+        }
+        Ok(())
+    }
+
+    /// `:61:` → an entry.
+    fn statement_line(&self, field: &RawField) -> Result<Entry, ParseError> {
+        let line = field.line;
+        let first = field.lines[0].trim_end();
+        let parsed =
+            statement_line(first).map_err(|message| self.error(line, format!(":61: {message}")))?;
+        let value_date = parsed.value_date.ok_or_else(|| {
+            self.error(
+                line,
+                format!(
+                    ":61: impossible value date {:?}",
+                    &first[..first.len().min(6)]
+                ),
+            )
+        })?;
+        let booking_date = match parsed.entry_month_day {
+            None => None,
+            Some((month, day)) => Some(entry_date(value_date, month, day).ok_or_else(|| {
+                self.error(
+                    line,
+                    format!(":61: impossible entry date {month:02}{day:02}"),
+                )
+            })?),
+        };
+        let mut transaction = Transaction::default();
+        let mut supplementary: Vec<&str> = Vec::new();
+        if !parsed.rest.trim().is_empty() {
+            supplementary.push(parsed.rest.trim());
+        }
+        for extra in &field.lines[1..] {
+            if !extra.trim().is_empty() {
+                supplementary.push(extra.trim_end());
+            }
+        }
+        let currency = String::new();
+        let mut entry = Entry {
+            line_id: String::new(),
+            bank_ref: non_empty(parsed.bank_ref),
+            entry_ref: non_empty(parsed.customer_ref).filter(|r| r != "NONREF"),
+            status: EntryStatus::Booked,
+            booking_date,
+            value_date: Some(value_date),
+            amount: parsed.amount * parsed.sign,
+            currency,
+            reversal: parsed.reversal,
+            bank_tx_code: BankTxCode {
+                proprietary: Some(parsed.transaction_type.to_string()),
+                ..BankTxCode::default()
+            },
+            batch_count: None,
+            transaction: Box::default(),
+            details: Vec::new(),
+            charges: Vec::new(),
+            additional_info: None,
+        };
+        if let Some(reference) = &entry.entry_ref {
+            transaction.end_to_end_id = None;
+            transaction.instruction_id = Some(reference.clone());
+        }
+        let details = supplementary.join("");
+        if details.starts_with('/') {
+            let codes = slash_codes(&details);
+            apply_slash_codes(&mut entry, &mut transaction, &codes);
+        } else if !details.is_empty() {
+            entry.additional_info = Some(supplementary.join(" "));
+        }
+        entry.transaction = Box::new(transaction);
+        Ok(entry)
+    }
+}
+
+/// A balance field: `C150226EUR3000,00`.
+struct ParsedBalance {
+    date: NaiveDate,
+    currency: String,
+    amount: Decimal,
+}
+
+fn digits(count: usize) -> impl Fn(&str) -> IResult<&str, &str> {
+    move |input| take_while_m_n(count, count, |c: char| c.is_ascii_digit())(input)
+}
+
+fn parse_balance(text: &str) -> Result<ParsedBalance, String> {
+    let result: IResult<&str, (char, &str, &str)> = (
+        anychar,
+        digits(6),
+        take_while_m_n(3, 3, |c: char| c.is_ascii_alphabetic()),
+    )
+        .parse(text);
+    let Ok((amount_text, (mark, date, currency))) = result else {
+        return Err(format!(
+            "expected D/C, YYMMDD, currency and amount, found {text:?}"
+        ));
+    };
+    let sign = match mark {
+        'C' => Decimal::ONE,
+        'D' => Decimal::NEGATIVE_ONE,
+        other => return Err(format!("expected C or D, found {other:?} in {text:?}")),
+    };
+    let date = yymmdd(date).ok_or_else(|| format!("impossible date {date:?}"))?;
+    let amount = parse_amount_with(amount_text.trim(), ',')?;
+    Ok(ParsedBalance {
+        date,
+        currency: currency.to_ascii_uppercase(),
+        amount: amount * sign,
+    })
+}
+
+/// MT942 `:90D:`/`:90C:`: `5EUR1234,56`.
+fn parse_count_amount(text: &str) -> Result<(u64, Money), String> {
+    let result: IResult<&str, (&str, &str)> = (
+        take_while(|c: char| c.is_ascii_digit()),
+        take_while_m_n(3, 3, |c: char| c.is_ascii_alphabetic()),
+    )
+        .parse(text);
+    let Ok((amount_text, (count, currency))) = result else {
+        return Err(format!(
+            "expected a count, a currency and an amount, found {text:?}"
+        ));
+    };
+    let count = count
+        .parse::<u64>()
+        .map_err(|_| format!("expected a count, found {text:?}"))?;
+    let amount = parse_amount_with(amount_text.trim(), ',')?;
+    Ok((
+        count,
+        Money {
+            amount,
+            currency: currency.to_string(),
+        },
+    ))
+}
+
+/// `YYMMDD`, years 80-99 read as 19xx, the others as 20xx.
+fn yymmdd(text: &str) -> Option<NaiveDate> {
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u32>().ok();
+    let yy = number(0..2)? as i32;
+    let year = if yy >= 80 { 1900 + yy } else { 2000 + yy };
+    NaiveDate::from_ymd_opt(year, number(2..4)?, number(4..6)?)
+}
+
+/// The entry date `MMDD` of a `:61:` in the year that puts it nearest the
+/// value date (a value date of 31 December booked on 2 January is next
+/// year's booking).
+fn entry_date(value: NaiveDate, month: u32, day: u32) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    let mut best: Option<NaiveDate> = None;
+    for year in [value.year(), value.year() - 1, value.year() + 1] {
+        if let Some(date) = NaiveDate::from_ymd_opt(year, month, day) {
+            let distance = (date - value).num_days().abs();
+            if best.is_none_or(|b| distance < (b - value).num_days().abs()) {
+                best = Some(date);
+            }
+        }
+    }
+    // Only accept a date that exists in a year near the value date; Feb 29
+    // is checked against the value date's year and its neighbours.
+    best.filter(|date| (*date - value).num_days().abs() <= 200)
+}
+
+/// A `:61:` first line, decoded.
+struct StatementLine<'a> {
+    value_date: Option<NaiveDate>,
+    entry_month_day: Option<(u32, u32)>,
+    sign: Decimal,
+    reversal: bool,
+    amount: Decimal,
+    transaction_type: &'a str,
+    customer_ref: &'a str,
+    bank_ref: &'a str,
+    /// Text after the references on the first line (Rabobank's old layout
+    /// puts the counterparty name there).
+    rest: &'a str,
+}
+
+/// `6!n[4!n]2a[1!a]15d1!a3!c16x[//16x]`.
+fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
+    let short = || {
+        format!(
+            "cut short: expected value date, D/C mark, amount and transaction type, found {text:?}"
+        )
+    };
+    let (rest, value) = digits(6)(text).map_err(|_: nom::Err<nom::error::Error<&str>>| short())?;
+    let (rest, entry): (&str, Option<&str>) = opt(digits(4))
+        .parse(rest)
+        .map_err(|_: nom::Err<nom::error::Error<&str>>| short())?;
+    let (rest, sign, reversal) = if let Some(r) = rest.strip_prefix("RC") {
+        (r, Decimal::NEGATIVE_ONE, true)
+    } else if let Some(r) = rest.strip_prefix("RD") {
+        (r, Decimal::ONE, true)
+    } else if let Some(r) = rest.strip_prefix("EC") {
+        (r, Decimal::ONE, false)
+    } else if let Some(r) = rest.strip_prefix("ED") {
+        (r, Decimal::NEGATIVE_ONE, false)
+    } else if let Some(r) = rest.strip_prefix('C') {
+        (r, Decimal::ONE, false)
+    } else if let Some(r) = rest.strip_prefix('D') {
+        (r, Decimal::NEGATIVE_ONE, false)
+    } else {
+        return Err(format!(
+            "expected the mark C, D, RC or RD after the dates, found {text:?}"
+        ));
+    };
+    // Optional funds code: the third letter of the currency code.
+    let rest = match rest.as_bytes().first() {
+        Some(b) if b.is_ascii_alphabetic() => &rest[1..],
+        _ => rest,
+    };
+    let (rest, amount_text) =
+        take_while::<_, &str, nom::error::Error<&str>>(|c: char| c.is_ascii_digit() || c == ',')(
+            rest,
+        )
+        .map_err(|_| short())?;
+    if amount_text.is_empty() || !amount_text.contains(',') {
+        return Err(format!(
+            "expected an amount with a decimal comma, found {text:?}"
+        ));
+    }
+    let amount = parse_amount_with(amount_text, ',')?;
+    let (rest, _) = opt(char::<&str, nom::error::Error<&str>>(' '))
+        .parse(rest)
+        .map_err(|_| short())?;
+    let transaction_type = rest.get(..4).ok_or_else(short)?;
+    if !transaction_type.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(format!(
+            "expected a transaction type (e.g. NTRF) after the amount, found {text:?}"
+        ));
+    }
+    let rest = &rest[4..];
+    let (customer, bank, extra) = match rest.find("//") {
+        Some(at) => {
+            let after = &rest[at + 2..];
+            let bank_end = after.char_indices().nth(16).map_or(after.len(), |(i, _)| i);
+            (&rest[..at], &after[..bank_end], &after[bank_end..])
+        }
+        None => {
+            let end = rest.char_indices().nth(16).map_or(rest.len(), |(i, _)| i);
+            (&rest[..end], "", &rest[end..])
+        }
+    };
+    let month_day = entry.map(|md| (md[..2].parse().unwrap_or(0), md[2..].parse().unwrap_or(0)));
+    Ok(StatementLine {
+        value_date: yymmdd(value),
+        entry_month_day: month_day,
+        sign,
+        reversal,
+        amount,
+        transaction_type,
+        customer_ref: customer.trim(),
+        bank_ref: bank.trim(),
+        rest: extra,
+    })
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        None
+    } else {
+        Some(text.to_string())
+    }
+}
+
+fn joined(lines: &[&str], separator: &str) -> String {
+    lines
+        .iter()
+        .map(|l| l.trim_end())
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+/// `:25:` account: `NL54INGB0001234500EUR`, `25040066/0123456789`,
+/// `1291.99.348EUR`, `DE89370400440532013000`.
+fn account_of(text: &str) -> Account {
+    let text = text.trim();
+    let mut id = text;
+    let mut currency = None;
+    let bytes = text.as_bytes();
+    if bytes.len() > 3 {
+        let tail = &text[text.len() - 3..];
+        let before = bytes[bytes.len() - 4];
+        if tail.bytes().all(|b| b.is_ascii_uppercase())
+            && (before.is_ascii_digit() || before == b'/' || before == b' ')
+        {
+            currency = Some(tail.to_string());
+            id = text[..text.len() - 3].trim_end_matches(['/', ' ']);
+        }
+    }
+    let compact: String = id.chars().filter(|c| !c.is_whitespace()).collect();
+    let iban = looks_like_iban(&compact).then(|| compact.clone());
+    Account {
+        id: iban.clone().unwrap_or_else(|| id.to_string()),
+        iban,
+        currency,
+        ..Account::default()
+    }
+}
+
+/// Two letters, two digits, then 11 to 30 alphanumerics.
+pub fn looks_like_iban(text: &str) -> bool {
+    let b = text.as_bytes();
+    (15..=34).contains(&b.len())
+        && b[0].is_ascii_uppercase()
+        && b[1].is_ascii_uppercase()
+        && b[2].is_ascii_digit()
+        && b[3].is_ascii_digit()
+        && b[4..].iter().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// How a bank filled `:86:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect86 {
+    /// `/CODE/value/CODE/value` (ING, ABN AMRO, Rabobank, SWIFT structured).
+    SlashCodes,
+    /// German `GVC?00text?20...` with the given separator.
+    GermanSubfields(char),
+    /// Anything else: kept as text.
+    FreeText,
+}
+
+/// Recognises the `:86:` dialect from its joined text.
+pub fn dialect_86(text: &str) -> Dialect86 {
+    let b = text.as_bytes();
+    if b.len() >= 6
+        && b[..3].iter().all(u8::is_ascii_digit)
+        && !b[3].is_ascii_alphanumeric()
+        && b[3] != b' '
+        && b[4].is_ascii_digit()
+        && b[5].is_ascii_digit()
+    {
+        return Dialect86::GermanSubfields(b[3] as char);
+    }
+    if let Some(body) = text.strip_prefix('/') {
+        let code_length = body.bytes().take_while(u8::is_ascii_uppercase).count();
+        if code_length >= 2 && body[code_length..].starts_with('/') {
+            return Dialect86::SlashCodes;
+        }
+    }
+    Dialect86::FreeText
+}
+
+/// Decodes an `:86:` field onto its entry.
+fn apply_86(entry: &mut Entry, lines: &[&str]) {
+    let joined_tight = joined(lines, "");
+    let transaction = &mut entry.transaction;
+    match dialect_86(&joined_tight) {
+        Dialect86::GermanSubfields(separator) => {
+            let credit = !entry.amount.is_sign_negative();
+            german_subfields(&joined_tight, separator, credit, entry);
+        }
+        Dialect86::SlashCodes => {
+            let codes = slash_codes(&joined_tight);
+            let mut transaction = std::mem::take(&mut *entry.transaction);
+            apply_slash_codes(entry, &mut transaction, &codes);
+            *entry.transaction = transaction;
+        }
+        Dialect86::FreeText => {
+            for line in lines {
+                let line = line.trim();
+                if !line.is_empty() {
+                    transaction.remittance_lines.push(line.to_string());
+                }
+            }
+            let text = joined(lines, " ");
+            free_text_labels(&text, entry);
+        }
+    }
+}
+
+/// The codes of the slash dialect this parser knows; a `/WORD/` that is not
+/// one of them is part of a value.
+const SLASH_CODES: &[&str] = &[
+    "EREF",
+    "REMI",
+    "CNTP",
+    "ORDP",
+    "BENM",
+    "PURP",
+    "OCMT",
+    "CHGS",
+    "IBAN",
+    "NAME",
+    "BIC",
+    "MARF",
+    "CSID",
+    "BUSP",
+    "RTRN",
+    "ADDR",
+    "ISDT",
+    "TRCD",
+    "ULTC",
+    "ULTD",
+    "ULTB",
+    "SUM",
+    "PREF",
+    "EXCH",
+    "ATOS",
+    "ID",
+    "ACCW",
+    "BENEFICIARY",
+    "ORDERINGPARTY",
+    "CDTRREF",
+    "CDTRREFTP",
+    "KREF",
+    "MREF",
+    "CRED",
+    "SVWZ",
+    "ABWA",
+    "ABWE",
+    "TRTP",
+    "IREF",
+    "CODE",
+    "OSDR",
+    "CITY",
+    "FX",
+    "COAM",
+    "INFO",
+];
+
+/// `/EREF/abc/REMI/USTD//text/` → `[("EREF", "abc"), ("REMI", "USTD//text")]`.
+fn slash_codes(text: &str) -> Vec<(&str, String)> {
+    let mut fields: Vec<(&str, String)> = Vec::new();
+    let mut current: Option<(&str, String)> = None;
+    let body = text.trim().trim_end_matches('/');
+    let mut parts = body.split('/');
+    if body.starts_with('/') {
+        parts.next();
+    }
+    // `/CNTP/` has four positional sub-fields (account/BIC/name/city) that
+    // may be empty: they are values whatever they spell.
+    let mut positional_left = 0usize;
+    for part in parts {
+        let is_code = positional_left == 0 && SLASH_CODES.contains(&part);
+        if is_code {
+            if let Some(done) = current.take() {
+                fields.push(done);
+            }
+            positional_left = if part == "CNTP" { 4 } else { 0 };
+            current = Some((part, String::new()));
+            continue;
+        }
+        positional_left = positional_left.saturating_sub(1);
+        if let Some((code, value)) = current.as_mut() {
+            if !value.is_empty() || part.is_empty() || *code == "CNTP" {
+                value.push('/');
+            }
+            value.push_str(part);
+        }
+    }
+    if let Some(done) = current {
+        fields.push(done);
+    }
+    for (code, value) in &mut fields {
+        // CNTP keeps its leading '/' per sub-field: strip exactly one.
+        let trimmed = if *code == "CNTP" {
+            value.strip_prefix('/').unwrap_or(value).to_string()
+        } else {
+            value.trim_matches('/').to_string()
+        };
+        *value = trimmed;
+    }
+    fields
+}
+
+/// `EUR11,85` / `EUR/11,85` / `11,85EUR` → money.
+fn currency_amount(text: &str) -> Option<Money> {
+    let text = text.trim().trim_matches('/');
+    let (currency, amount) =
+        if text.len() > 3 && text.as_bytes()[..3].iter().all(u8::is_ascii_alphabetic) {
+            (&text[..3], text[3..].trim_start_matches('/'))
+        } else if text.len() > 3
+            && text.as_bytes()[text.len() - 3..]
+                .iter()
+                .all(u8::is_ascii_alphabetic)
+        {
+            (
+                &text[text.len() - 3..],
+                text[..text.len() - 3].trim_end_matches('/'),
+            )
+        } else {
+            return None;
+        };
+    let amount = parse_amount_with(amount, ',')
+        .or_else(|_| parse_amount_with(amount, '.'))
+        .ok()?;
+    Some(Money {
+        amount,
+        currency: currency.to_ascii_uppercase(),
+    })
+}
+
+fn apply_slash_codes(entry: &mut Entry, transaction: &mut Transaction, codes: &[(&str, String)]) {
+    let credit = !entry.amount.is_sign_negative();
+    let mut party = Party::default();
+    for (code, value) in codes {
+        let value_trimmed = value.trim();
+        if value_trimmed.is_empty() {
+            continue;
+        }
+        match *code {
+            "EREF" if value_trimmed != "NOTPROVIDED" => {
+                transaction.end_to_end_id = Some(value_trimmed.to_string());
+            }
+            "REMI" => {
+                let text = value_trimmed
+                    .strip_prefix("USTD//")
+                    .or_else(|| value_trimmed.strip_prefix("USTD/"))
+                    .unwrap_or(value_trimmed);
+                if let Some(structured) = text
+                    .strip_prefix("STRD/CUR/")
+                    .or_else(|| text.strip_prefix("STRD/ISO/"))
+                {
+                    transaction
+                        .creditor_references
+                        .push(crate::model::CreditorReference {
+                            kind: Some("SCOR".to_string()),
+                            reference: structured.trim_matches('/').to_string(),
+                            issuer: None,
+                        });
+                } else {
+                    transaction
+                        .remittance_lines
+                        .push(text.trim_matches('/').to_string());
+                }
+            }
+            "CNTP" => {
+                // account/BIC/name/city
+                let parts: Vec<&str> = value_trimmed.split('/').collect();
+                if let Some(account) = parts.first().filter(|a| !a.is_empty()) {
+                    if looks_like_iban(account) {
+                        party.iban = Some(account.to_string());
+                    } else {
+                        party.account_other = Some(account.to_string());
+                    }
+                }
+                if let Some(bic) = parts.get(1).filter(|b| !b.is_empty()) {
+                    party.bic = Some(bic.to_string());
+                }
+                if let Some(name) = parts.get(2).filter(|n| !n.is_empty()) {
+                    party.name = Some(name.to_string());
+                }
+            }
+            "IBAN" => party.iban = Some(value_trimmed.to_string()),
+            "BIC" => party.bic = Some(value_trimmed.to_string()),
+            "NAME" if party.name.is_none() => party.name = Some(value_trimmed.to_string()),
+            // Usually `//NAME/...` follows as its own code; a plain value is
+            // the name.
+            "ORDP" | "BENM" if party.name.is_none() && !value_trimmed.contains('/') => {
+                party.name = Some(value_trimmed.to_string());
+            }
+            "MARF" | "MREF" => transaction.mandate_id = Some(value_trimmed.to_string()),
+            "KREF" | "PREF" => transaction.payment_information_id = Some(value_trimmed.to_string()),
+            "PURP" | "TRCD" | "BUSP" if transaction.additional_info.is_none() => {
+                transaction.additional_info = Some(format!("{code}/{value_trimmed}"));
+            }
+            "OCMT" => transaction.instructed_amount = currency_amount(value_trimmed),
+            "CHGS" => {
+                if let Some(money) = currency_amount(value_trimmed) {
+                    entry.charges.push(Charge {
+                        amount: Money {
+                            amount: money.amount.abs(),
+                            currency: money.currency,
+                        },
+                        included: Some(true),
+                        kind: None,
+                    });
+                }
+            }
+            "RTRN" => {
+                transaction.return_reason =
+                    Some(value_trimmed.split('/').next().unwrap_or("").to_string())
+            }
+            "ULTD" => {
+                transaction.ultimate_debtor =
+                    Some(value_trimmed.split('/').next().unwrap_or("").to_string())
+            }
+            "ULTC" | "ULTB" => {
+                transaction.ultimate_creditor =
+                    Some(value_trimmed.split('/').next().unwrap_or("").to_string())
+            }
+            "SVWZ" => transaction.remittance_lines.push(value_trimmed.to_string()),
+            "EXCH" => {
+                transaction.exchange_rate =
+                    crate::money::parse_rate(&value_trimmed.replace(',', ".")).ok();
+            }
+            _ => {}
+        }
+    }
+    if !party.is_empty() {
+        let side = if credit {
+            &mut transaction.debtor
+        } else {
+            &mut transaction.creditor
+        };
+        merge_party(side, party);
+    }
+}
+
+fn merge_party(side: &mut Party, party: Party) {
+    if side.name.is_none() {
+        side.name = party.name;
+    }
+    if side.iban.is_none() {
+        side.iban = party.iban;
+    }
+    if side.account_other.is_none() {
+        side.account_other = party.account_other;
+    }
+    if side.bic.is_none() {
+        side.bic = party.bic;
+    }
+}
+
+/// German `:86:`: `GVC?00text?10primanota?20purpose...?30BLZ?31account
+/// ?32name?33name?34key?60purpose...`.
+fn german_subfields(text: &str, separator: char, credit: bool, entry: &mut Entry) {
+    let transaction = &mut entry.transaction;
+    let code = &text[..3];
+    transaction.bank_tx_code.proprietary = Some(code.to_string());
+    transaction.bank_tx_code.proprietary_issuer = Some("GVC".to_string());
+    let mut purpose = String::new();
+    let mut party = Party::default();
+    let mut name = String::new();
+    for piece in text[3..].split(separator).skip(1) {
+        let Some(key) = piece.get(..2) else { continue };
+        let value = &piece[2..];
+        match key {
+            "00" => transaction.additional_info = Some(value.trim().to_string()),
+            "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61"
+            | "62" | "63" => {
+                purpose.push_str(value);
+            }
+            "30" if !value.trim().is_empty() => party.bic = Some(value.trim().to_string()),
+            "31" => {
+                let account = value.trim();
+                if looks_like_iban(account) {
+                    party.iban = Some(account.to_string());
+                } else if !account.is_empty() {
+                    party.account_other = Some(account.to_string());
+                }
+            }
+            "32" | "33" => name.push_str(value),
+            _ => {}
+        }
+    }
+    if !name.trim().is_empty() {
+        party.name = Some(name.trim().to_string());
+    }
+    sepa_purpose(&purpose, transaction);
+    let side = if credit {
+        &mut transaction.debtor
+    } else {
+        &mut transaction.creditor
+    };
+    merge_party(side, party);
+}
+
+/// The SEPA tags German banks put in the purpose text.
+const SEPA_TAGS: &[&str] = &[
+    "EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "COAM+", "OAMT+",
+    "IBAN+", "BIC+",
+];
+
+fn sepa_purpose(purpose: &str, transaction: &mut Transaction) {
+    // Positions of the tags, in order.
+    let mut marks: Vec<(usize, &str)> = Vec::new();
+    for tag in SEPA_TAGS {
+        let mut from = 0;
+        while let Some(at) = purpose[from..].find(tag) {
+            marks.push((from + at, tag));
+            from += at + tag.len();
+        }
+    }
+    marks.sort();
+    if marks.is_empty() {
+        let text = purpose.trim();
+        if !text.is_empty() {
+            transaction.remittance_lines.push(text.to_string());
+        }
+        return;
+    }
+    let lead = purpose[..marks[0].0].trim();
+    if !lead.is_empty() {
+        transaction.remittance_lines.push(lead.to_string());
+    }
+    for (index, (at, tag)) in marks.iter().enumerate() {
+        let end = marks
+            .get(index + 1)
+            .map_or(purpose.len(), |(next, _)| *next);
+        let value = purpose[at + tag.len()..end].trim();
+        if value.is_empty() {
+            continue;
+        }
+        match *tag {
+            "EREF+" if value != "NOTPROVIDED" => {
+                transaction.end_to_end_id = Some(value.to_string())
+            }
+            "KREF+" => transaction.payment_information_id = Some(value.to_string()),
+            "MREF+" => transaction.mandate_id = Some(value.to_string()),
+            "SVWZ+" => transaction.remittance_lines.push(value.to_string()),
+            "ABWA+" => transaction.ultimate_debtor = Some(value.to_string()),
+            "ABWE+" => transaction.ultimate_creditor = Some(value.to_string()),
+            "OAMT+" => {
+                if let Ok(amount) = parse_amount_with(value, ',') {
+                    transaction.instructed_amount = Some(Money {
+                        amount,
+                        currency: String::new(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// French free text: `/DE name /MOTIF text /REF ref` or `DE: name MOTIF: text`.
+fn free_text_labels(text: &str, entry: &mut Entry) {
+    let upper = text.to_ascii_uppercase();
+    let find = |labels: &[&str]| -> Option<(usize, usize)> {
+        labels
+            .iter()
+            .filter_map(|l| upper.find(l).map(|at| (at, at + l.len())))
+            .min()
+    };
+    let labels: [&[&str]; 3] = [&["/DE ", "DE:"], &["/MOTIF ", "MOTIF:"], &["/REF ", "REF:"]];
+    let positions: Vec<Option<(usize, usize)>> = labels.iter().map(|l| find(l)).collect();
+    let value = |index: usize| -> Option<String> {
+        let (_, start) = positions[index]?;
+        let end = positions
+            .iter()
+            .flatten()
+            .map(|(at, _)| *at)
+            .filter(|at| *at > start)
+            .min()
+            .unwrap_or(text.len());
+        let value = text.get(start..end)?.trim();
+        (!value.is_empty()).then(|| value.to_string())
+    };
+    let credit = !entry.amount.is_sign_negative();
+    if let Some(name) = value(0) {
+        let side = if credit {
+            &mut entry.transaction.debtor
+        } else {
+            &mut entry.transaction.creditor
+        };
+        if side.name.is_none() {
+            side.name = Some(name);
+        }
+    }
+    if let Some(reference) = value(2)
+        && entry.transaction.end_to_end_id.is_none()
+    {
+        entry.transaction.end_to_end_id = Some(reference);
+    }
+}
+
+fn check_balances(statement: &mut Statement) {
+    if let Some(warning) = balance_warning(statement) {
+        statement.warnings.push(warning);
+    }
+    if let Some(declared) = statement.declared.clone() {
+        for (what, count, sum, credit) in [
+            ("debit", declared.debit_count, declared.debit_sum, false),
+            ("credit", declared.credit_count, declared.credit_sum, true),
+        ] {
+            let values: Vec<Decimal> = statement
+                .entries
+                .iter()
+                .filter(|e| e.amount.is_sign_negative() != credit)
+                .map(|e| e.amount.abs())
+                .collect();
+            if let Some(count) = count
+                && count != values.len() as u64
+            {
+                statement.warnings.push(format!(
+                    ":90: declares {count} {what} entries, the report has {}",
+                    values.len()
+                ));
+            }
+            if let Some(sum) = sum {
+                let actual: Decimal = values.iter().sum();
+                if actual != sum {
+                    statement.warnings.push(format!(
+                        ":90: declares {what} entries summing to {sum}, they sum to {actual}"
+                    ));
+                }
+            }
+        }
+    }
+}
