@@ -63,8 +63,12 @@ pub fn detect(bytes: &[u8]) -> Detected {
     if first_line_text.contains("advice_id") && first_line_text.contains(',') {
         return Detected::RemittanceCsv;
     }
+    let starts_with_tag = std::str::from_utf8(first_line)
+        .ok()
+        .and_then(mt940::split_tag)
+        .is_some();
     if head.starts_with(b"{1:")
-        || head.starts_with(b":20:")
+        || starts_with_tag
         || head.starts_with(b":940:")
         || head.windows(4).any(|w| w == b":20:") && head.windows(4).any(|w| w == b":25:")
     {

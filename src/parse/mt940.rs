@@ -68,6 +68,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>)
         message_type: None,
     };
     let mut field: Option<RawField> = None;
+    let mut pending_colon = false;
     for (number, line) in Lines::new(&text) {
         if line.len() > LINE_LENGTH_MAX {
             return Err(ParseError::new(
@@ -100,7 +101,17 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>)
                 }
             }
         }
-        if let Some((tag, rest)) = split_tag(line) {
+        // A tag broken after its first colon (`:` alone, then `86:...`).
+        if line.trim_end() == ":" {
+            pending_colon = true;
+            continue;
+        }
+        let tagged = if std::mem::take(&mut pending_colon) {
+            split_tag_after_colon(line)
+        } else {
+            split_tag(line)
+        };
+        if let Some((tag, rest)) = tagged {
             if let Some(done) = field.take() {
                 reader.field(done)?;
             }
@@ -216,20 +227,21 @@ impl<'a> Iterator for Lines<'a> {
 
 /// `:61:rest` → (`61`, `rest`); `:28C:` → (`28C`, ...). Only two digits and
 /// an optional letter make a tag, so `:` inside text never starts a field.
-fn split_tag(line: &str) -> Option<(&str, &str)> {
+pub fn split_tag(line: &str) -> Option<(&str, &str)> {
+    split_tag_after_colon(line.strip_prefix(':')?)
+}
+
+/// `61:rest` → (`61`, `rest`).
+fn split_tag_after_colon(line: &str) -> Option<(&str, &str)> {
     let bytes = line.as_bytes();
-    if bytes.len() < 4
-        || bytes[0] != b':'
-        || !bytes[1].is_ascii_digit()
-        || !bytes[2].is_ascii_digit()
-    {
+    if bytes.len() < 3 || !bytes[0].is_ascii_digit() || !bytes[1].is_ascii_digit() {
         return None;
     }
-    if bytes[3] == b':' {
-        return Some((&line[1..3], &line[4..]));
+    if bytes[2] == b':' {
+        return Some((&line[..2], &line[3..]));
     }
-    if bytes.len() >= 5 && bytes[3].is_ascii_uppercase() && bytes[4] == b':' {
-        return Some((&line[1..4], &line[5..]));
+    if bytes.len() >= 4 && bytes[2].is_ascii_uppercase() && bytes[3] == b':' {
+        return Some((&line[..3], &line[4..]));
     }
     None
 }
@@ -363,6 +375,12 @@ impl Reader<'_> {
                     _ => BalanceKind::ForwardAvailable,
                 };
                 let builder = self.builder(line, field.tag);
+                for warning in &balance.warnings {
+                    builder
+                        .statement
+                        .warnings
+                        .push(format!(":{}: {warning}", field.tag));
+                }
                 if field.tag.starts_with("62") {
                     builder.closing_seen = true;
                 }
@@ -379,9 +397,10 @@ impl Reader<'_> {
                 return Ok(());
             }
             "61" => {
-                let entry = self.statement_line(&field)?;
+                let (entry, warnings) = self.statement_line(&field)?;
                 let builder = self.builder(line, "61");
                 builder.statement.entries.push(entry);
+                builder.statement.warnings.extend(warnings);
                 builder.entry_open = true;
                 return Ok(());
             }
@@ -410,10 +429,16 @@ impl Reader<'_> {
             }
             "90D" | "90C" => {
                 let text = first.trim();
-                let (count, money) = parse_count_amount(text)
+                let mut warnings = Vec::new();
+                let (count, money) = parse_count_amount(text, &mut warnings)
                     .map_err(|message| self.error(line, format!(":{}: {message}", field.tag)))?;
                 let builder = self.builder(line, field.tag);
                 builder.mt942 = true;
+                let tag = field.tag;
+                builder
+                    .statement
+                    .warnings
+                    .extend(warnings.into_iter().map(|w| format!(":{tag}: {w}")));
                 let declared = builder
                     .statement
                     .declared
@@ -441,36 +466,49 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// `:61:` → an entry.
-    fn statement_line(&self, field: &RawField) -> Result<Entry, ParseError> {
+    /// `:61:` → an entry, and the warnings it raised.
+    fn statement_line(&self, field: &RawField) -> Result<(Entry, Vec<String>), ParseError> {
         let line = field.line;
         let first = field.lines[0].trim_end();
-        let parsed =
-            statement_line(first).map_err(|message| self.error(line, format!(":61: {message}")))?;
-        let value_date = parsed.value_date.ok_or_else(|| {
-            self.error(
-                line,
-                format!(
-                    ":61: impossible value date {:?}",
-                    &first[..first.len().min(6)]
-                ),
-            )
-        })?;
+        // A `:61:` wrapped before its transaction type (seen in Sparkasse
+        // exports) is read with its second line joined.
+        let wrapped: String;
+        let (parsed, lines_used) = match statement_line(first) {
+            Ok(parsed) => (parsed, 1),
+            Err(message) => match field.lines.get(1) {
+                Some(next) if !next.trim().is_empty() => {
+                    wrapped = format!("{first}{}", next.trim());
+                    let parsed = statement_line(&wrapped)
+                        .map_err(|_| self.error(line, format!(":61: {message}")))?;
+                    (parsed, 2)
+                }
+                _ => return Err(self.error(line, format!(":61: {message}"))),
+            },
+        };
+        let mut warnings = parsed.warnings;
+        if lines_used == 2 {
+            warnings
+                .push("the first line is cut short; read with the next line joined".to_string());
+        }
+        let value_date = parsed.value_date;
         let booking_date = match parsed.entry_month_day {
             None => None,
-            Some((month, day)) => Some(entry_date(value_date, month, day).ok_or_else(|| {
-                self.error(
-                    line,
-                    format!(":61: impossible entry date {month:02}{day:02}"),
-                )
-            })?),
+            Some((month, day)) => {
+                let date = entry_date(value_date, month, day);
+                if date.is_none() {
+                    warnings.push(format!(
+                        "impossible entry date {month:02}{day:02}; the booking date is left empty"
+                    ));
+                }
+                date
+            }
         };
         let mut transaction = Transaction::default();
         let mut supplementary: Vec<&str> = Vec::new();
         if !parsed.rest.trim().is_empty() {
             supplementary.push(parsed.rest.trim());
         }
-        for extra in &field.lines[1..] {
+        for extra in &field.lines[lines_used..] {
             if !extra.trim().is_empty() {
                 supplementary.push(extra.trim_end());
             }
@@ -508,8 +546,27 @@ impl Reader<'_> {
             entry.additional_info = Some(supplementary.join(" "));
         }
         entry.transaction = Box::new(transaction);
-        Ok(entry)
+        let warnings = warnings
+            .into_iter()
+            .map(|w| format!(":61: line {}: {w}", field.line))
+            .collect();
+        Ok((entry, warnings))
     }
+}
+
+/// An MT amount: `1234,56` (SWIFT). Tolerated with a warning: a decimal
+/// point (`1234.56`) and a missing comma (`500`), both seen in real files.
+fn mt_amount(text: &str, warnings: &mut Vec<String>) -> Result<Decimal, String> {
+    if text.contains(',') {
+        return parse_amount_with(text, ',');
+    }
+    let amount = parse_amount_with(text, '.')?;
+    warnings.push(if text.contains('.') {
+        format!("amount {text:?} uses a decimal point instead of a comma")
+    } else {
+        format!("amount {text:?} has no decimal comma")
+    });
+    Ok(amount)
 }
 
 /// A balance field: `C150226EUR3000,00`.
@@ -517,6 +574,7 @@ struct ParsedBalance {
     date: NaiveDate,
     currency: String,
     amount: Decimal,
+    warnings: Vec<String>,
 }
 
 fn digits(count: usize) -> impl Fn(&str) -> IResult<&str, &str> {
@@ -527,7 +585,7 @@ fn parse_balance(text: &str) -> Result<ParsedBalance, String> {
     let result: IResult<&str, (char, &str, &str)> = (
         anychar,
         digits(6),
-        take_while_m_n(3, 3, |c: char| c.is_ascii_alphabetic()),
+        take_while_m_n(0, 3, |c: char| c.is_ascii_alphabetic()),
     )
         .parse(text);
     let Ok((amount_text, (mark, date, currency))) = result else {
@@ -540,17 +598,22 @@ fn parse_balance(text: &str) -> Result<ParsedBalance, String> {
         'D' => Decimal::NEGATIVE_ONE,
         other => return Err(format!("expected C or D, found {other:?} in {text:?}")),
     };
-    let date = yymmdd(date).ok_or_else(|| format!("impossible date {date:?}"))?;
-    let amount = parse_amount_with(amount_text.trim(), ',')?;
+    let mut warnings = Vec::new();
+    let date = yymmdd_repaired(date, &mut warnings)?;
+    if currency.len() != 3 {
+        warnings.push(format!("no currency code in {text:?}"));
+    }
+    let amount = mt_amount(amount_text.trim(), &mut warnings)?;
     Ok(ParsedBalance {
         date,
         currency: currency.to_ascii_uppercase(),
         amount: amount * sign,
+        warnings,
     })
 }
 
 /// MT942 `:90D:`/`:90C:`: `5EUR1234,56`.
-fn parse_count_amount(text: &str) -> Result<(u64, Money), String> {
+fn parse_count_amount(text: &str, warnings: &mut Vec<String>) -> Result<(u64, Money), String> {
     let result: IResult<&str, (&str, &str)> = (
         take_while(|c: char| c.is_ascii_digit()),
         take_while_m_n(3, 3, |c: char| c.is_ascii_alphabetic()),
@@ -561,10 +624,15 @@ fn parse_count_amount(text: &str) -> Result<(u64, Money), String> {
             "expected a count, a currency and an amount, found {text:?}"
         ));
     };
-    let count = count
-        .parse::<u64>()
-        .map_err(|_| format!("expected a count, found {text:?}"))?;
-    let amount = parse_amount_with(amount_text.trim(), ',')?;
+    let count = if count.is_empty() {
+        warnings.push(format!("no entry count in {text:?}; read as 0"));
+        0
+    } else {
+        count
+            .parse::<u64>()
+            .map_err(|_| format!("expected a count, found {text:?}"))?
+    };
+    let amount = mt_amount(amount_text.trim(), warnings)?;
     Ok((
         count,
         Money {
@@ -580,6 +648,36 @@ fn yymmdd(text: &str) -> Option<NaiveDate> {
     let yy = number(0..2)? as i32;
     let year = if yy >= 80 { 1900 + yy } else { 2000 + yy };
     NaiveDate::from_ymd_opt(year, number(2..4)?, number(4..6)?)
+}
+
+/// `YYMMDD`, repairing a day past the end of its month (`160230`, seen in
+/// real files) to the month's last day, with a warning. A month outside
+/// 1-12 or a day outside 1-31 is not a date at all: an error.
+fn yymmdd_repaired(text: &str, warnings: &mut Vec<String>) -> Result<NaiveDate, String> {
+    if let Some(date) = yymmdd(text) {
+        return Ok(date);
+    }
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u32>().ok();
+    let impossible = || format!("impossible date {text:?}");
+    let (yy, month, day) = (
+        number(0..2).ok_or_else(impossible)?,
+        number(2..4).ok_or_else(impossible)?,
+        number(4..6).ok_or_else(impossible)?,
+    );
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return Err(impossible());
+    }
+    let year = if yy >= 80 {
+        1900 + yy as i32
+    } else {
+        2000 + yy as i32
+    };
+    let repaired = (28..day)
+        .rev()
+        .find_map(|d| NaiveDate::from_ymd_opt(year, month, d))
+        .ok_or_else(impossible)?;
+    warnings.push(format!("impossible date {text:?} read as {repaired}"));
+    Ok(repaired)
 }
 
 /// The entry date `MMDD` of a `:61:` in the year that puts it nearest the
@@ -603,7 +701,7 @@ fn entry_date(value: NaiveDate, month: u32, day: u32) -> Option<NaiveDate> {
 
 /// A `:61:` first line, decoded.
 struct StatementLine<'a> {
-    value_date: Option<NaiveDate>,
+    value_date: NaiveDate,
     entry_month_day: Option<(u32, u32)>,
     sign: Decimal,
     reversal: bool,
@@ -614,6 +712,7 @@ struct StatementLine<'a> {
     /// Text after the references on the first line (Rabobank's old layout
     /// puts the counterparty name there).
     rest: &'a str,
+    warnings: Vec<String>,
 }
 
 /// `6!n[4!n]2a[1!a]15d1!a3!c16x[//16x]`.
@@ -624,6 +723,8 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
         )
     };
     let (rest, value) = digits(6)(text).map_err(|_: nom::Err<nom::error::Error<&str>>| short())?;
+    let mut warnings = Vec::new();
+    let value_date = yymmdd_repaired(value, &mut warnings)?;
     let (rest, entry): (&str, Option<&str>) = opt(digits(4))
         .parse(rest)
         .map_err(|_: nom::Err<nom::error::Error<&str>>| short())?;
@@ -649,27 +750,34 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
         Some(b) if b.is_ascii_alphabetic() => &rest[1..],
         _ => rest,
     };
-    let (rest, amount_text) =
-        take_while::<_, &str, nom::error::Error<&str>>(|c: char| c.is_ascii_digit() || c == ',')(
-            rest,
-        )
-        .map_err(|_| short())?;
-    if amount_text.is_empty() || !amount_text.contains(',') {
+    let (rest, amount_text) = take_while::<_, &str, nom::error::Error<&str>>(|c: char| {
+        c.is_ascii_digit() || c == ',' || c == '.'
+    })(rest)
+    .map_err(|_| short())?;
+    if amount_text.is_empty() {
         return Err(format!(
-            "expected an amount with a decimal comma, found {text:?}"
+            "expected an amount after the D/C mark, found {text:?}"
         ));
     }
-    let amount = parse_amount_with(amount_text, ',')?;
+    let amount = mt_amount(amount_text, &mut warnings)?;
     let (rest, _) = opt(char::<&str, nom::error::Error<&str>>(' '))
         .parse(rest)
         .map_err(|_| short())?;
-    let transaction_type = rest.get(..4).ok_or_else(short)?;
-    if !transaction_type.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return Err(format!(
-            "expected a transaction type (e.g. NTRF) after the amount, found {text:?}"
-        ));
-    }
-    let rest = &rest[4..];
+    let typed = rest
+        .get(..4)
+        .filter(|t| t.starts_with(|c: char| c.is_ascii_alphabetic()) && !t.contains('/'));
+    let (transaction_type, rest) = match typed {
+        Some(t) => (t, &rest[4..]),
+        None if rest.is_empty() || rest.starts_with("//") => {
+            warnings.push("no transaction type after the amount".to_string());
+            ("", rest)
+        }
+        None => {
+            return Err(format!(
+                "expected a transaction type (e.g. NTRF) after the amount, found {text:?}"
+            ));
+        }
+    };
     let (customer, bank, extra) = match rest.find("//") {
         Some(at) => {
             let after = &rest[at + 2..];
@@ -683,7 +791,7 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
     };
     let month_day = entry.map(|md| (md[..2].parse().unwrap_or(0), md[2..].parse().unwrap_or(0)));
     Ok(StatementLine {
-        value_date: yymmdd(value),
+        value_date,
         entry_month_day: month_day,
         sign,
         reversal,
@@ -692,6 +800,7 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
         customer_ref: customer.trim(),
         bank_ref: bank.trim(),
         rest: extra,
+        warnings,
     })
 }
 
