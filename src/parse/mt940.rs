@@ -425,7 +425,16 @@ impl Reader<'_> {
                 builder.statement.created_at = Some(first.trim().to_string());
             }
             "34F" => {
-                self.builder(line, "34F").mt942 = true;
+                let builder = self.builder(line, "34F");
+                builder.mt942 = true;
+                // `EUR0,`: the floor limit's currency is the account's.
+                let currency = first
+                    .trim()
+                    .get(..3)
+                    .filter(|c| c.bytes().all(|b| b.is_ascii_alphabetic()));
+                if builder.statement.account.currency.is_none() {
+                    builder.statement.account.currency = currency.map(str::to_ascii_uppercase);
+                }
             }
             "90D" | "90C" => {
                 let text = first.trim();
@@ -534,10 +543,6 @@ impl Reader<'_> {
             charges: Vec::new(),
             additional_info: None,
         };
-        if let Some(reference) = &entry.entry_ref {
-            transaction.end_to_end_id = None;
-            transaction.instruction_id = Some(reference.clone());
-        }
         let details = supplementary.join("");
         if details.starts_with('/') {
             let codes = slash_codes(&details);

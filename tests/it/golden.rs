@@ -169,20 +169,58 @@ fn prefix_elements(xml: &str, prefix: &str) -> String {
     out.replacen(" xmlns=\"", &format!(" xmlns:{prefix}=\""), 1)
 }
 
+/// Variants of an MT940/MT942 file that must read the same: line endings,
+/// no final newline, `@@` separators, and the SWIFT envelope added.
+pub fn mt_variants(bytes: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let text = String::from_utf8_lossy(bytes)
+        .replace("\r\n", "\n")
+        .replace('\r', "\n");
+    let mut variants = vec![
+        ("lf", text.clone().into_bytes()),
+        ("crlf", text.replace('\n', "\r\n").into_bytes()),
+        ("cr", text.replace('\n', "\r").into_bytes()),
+        (
+            "no-final-newline",
+            text.trim_end_matches('\n').as_bytes().to_vec(),
+        ),
+        ("at-at", text.replace('\n', "@@").into_bytes()),
+    ];
+    if text.starts_with(":20:") {
+        let kind = if text.contains(":13D:") || text.contains(":34F:") {
+            "942"
+        } else {
+            "940"
+        };
+        let body = text
+            .trim_end_matches('\n')
+            .trim_end_matches("\n-")
+            .to_string();
+        let envelope = format!(
+            "{{1:F01BNPAFRPPAXXX0000000000}}{{2:I{kind}BNPAFRPPXXXXN}}{{4:\n{body}\n-}}{{5:{{CHK:123456789ABC}}}}\n"
+        );
+        variants.push(("envelope", envelope.into_bytes()));
+    }
+    variants
+}
+
 #[test]
 fn generated_variants_parse_identically() {
     let mut compared = 0;
     let mut failures = Vec::new();
     for (name, path) in fixture_inputs() {
-        if !name.ends_with(".xml") {
-            continue;
-        }
         let bytes = std::fs::read(&path).expect("read fixture");
+        let variants = if name.ends_with(".xml") {
+            xml_variants(&bytes)
+        } else if name.starts_with("mt94") {
+            mt_variants(&bytes)
+        } else {
+            continue;
+        };
         let original = parse_bytes(&name, &bytes);
         let Ok(original) = original else {
             continue;
         };
-        for (variant, data) in xml_variants(&bytes) {
+        for (variant, data) in variants {
             match parse_bytes(&name, &data) {
                 Ok(parsed) if parsed == original => compared += 1,
                 Ok(parsed) => failures.push(format!(
