@@ -834,11 +834,13 @@ fn account_of(text: &str) -> Account {
     let mut currency = None;
     let bytes = text.as_bytes();
     if bytes.len() > 3 {
-        let tail = &text[text.len() - 3..];
+        let tail_bytes = &bytes[bytes.len() - 3..];
         let before = bytes[bytes.len() - 4];
-        if tail.bytes().all(|b| b.is_ascii_uppercase())
+        if tail_bytes.iter().all(u8::is_ascii_uppercase)
             && (before.is_ascii_digit() || before == b'/' || before == b' ')
         {
+            // ASCII checked, so these are char boundaries.
+            let tail = &text[text.len() - 3..];
             currency = Some(tail.to_string());
             id = text[..text.len() - 3].trim_end_matches(['/', ' ']);
         }

@@ -153,3 +153,12 @@ fn mutated_fixtures_never_panic_and_fail_with_located_errors() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Caught by the mutation test: an MT940 `:25:` ending in a multi-byte
+/// character made the currency-suffix check slice inside the character.
+#[test]
+fn regression_account_ending_in_a_multibyte_character() {
+    let text = ":20:X\n:25:12345678é\n:60F:C260101EUR1,00\n:62F:C260101EUR1,00\n";
+    let parsed = parse_bytes("regression.sta", text.as_bytes()).expect("parses");
+    assert_eq!(parsed.statements[0].account.id, "12345678é");
+}
