@@ -99,7 +99,9 @@ pub fn parse_bytes(source: &str, bytes: &[u8]) -> Result<ParsedFile, ParseError>
         Detected::Xml => {
             let (text, warnings) = xml::decode(source, bytes)?;
             if remt::looks_like_remt(&text) {
-                parsed.advices = remt::parse(source, &text, warnings)?;
+                let document = remt::parse(source, &text, warnings)?;
+                parsed.advices = document.advices;
+                parsed.warnings = document.warnings;
             } else {
                 let document = camt::parse(source, &text, warnings)?;
                 parsed.statements = document.statements;

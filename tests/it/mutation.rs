@@ -162,3 +162,16 @@ fn regression_account_ending_in_a_multibyte_character() {
     let parsed = parse_bytes("regression.sta", text.as_bytes()).expect("parses");
     assert_eq!(parsed.statements[0].account.id, "12345678é");
 }
+/// Caught by the mutation test: XML whose 4096th byte falls inside a
+/// multi-byte character made the remt.001 sniffing slice inside it.
+#[test]
+fn regression_xml_with_a_multibyte_character_across_the_sniffing_window() {
+    let mut text =
+        String::from("<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><!--");
+    while text.len() < 4095 {
+        text.push('a');
+    }
+    text.push_str("éé--></Document>");
+    let result = std::panic::catch_unwind(|| parse_bytes("regression.xml", text.as_bytes()));
+    assert!(result.is_ok(), "panicked");
+}
