@@ -355,8 +355,10 @@ impl<'a> CamtReader<'a> {
                         }
                     }
                 }
+                // v01 `PrtryAcct/Id`, `UPIC`, `BBAN`...: whatever the
+                // form, its text is the id.
                 _ => {
-                    let text = self.cursor.text()?;
+                    let text = self.cursor.deep_text()?;
                     if other.is_none() && !text.is_empty() {
                         other = Some(text);
                     }
