@@ -109,6 +109,34 @@ fn version_of_namespace(namespace: &str) -> Option<String> {
     Some(version)
 }
 
+/// `AmtDtls`: kept apart from `Transaction` so an entry-level block costs a
+/// few words, not a whole (large) transaction.
+#[derive(Default)]
+struct AmountDetails {
+    instructed: Option<Money>,
+    transaction: Option<Money>,
+    rate: Option<Decimal>,
+    source_currency: Option<String>,
+    target_currency: Option<String>,
+}
+
+impl AmountDetails {
+    /// Fills the transaction's amount details it does not already have.
+    fn fill(self, transaction: &mut Transaction) {
+        if transaction.instructed_amount.is_none() {
+            transaction.instructed_amount = self.instructed;
+        }
+        if transaction.transaction_amount.is_none() {
+            transaction.transaction_amount = self.transaction;
+        }
+        if transaction.exchange_rate.is_none() {
+            transaction.exchange_rate = self.rate;
+            transaction.exchange_source_currency = self.source_currency;
+            transaction.exchange_target_currency = self.target_currency;
+        }
+    }
+}
+
 /// `(NbOfNtries, Sum, signed net)` of one `TxsSummry` block.
 type SummaryBlock = (Option<u64>, Option<Decimal>, Option<Decimal>);
 
@@ -632,7 +660,8 @@ impl<'a> CamtReader<'a> {
             charges: Vec::new(),
             additional_info: None,
         };
-        let mut entry_amount_details = Transaction::default();
+        let mut entry_amount_details = AmountDetails::default();
+        let mut transactions_seen = 0usize;
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
                 "NtryRef" => entry.entry_ref = Some(self.cursor.text()?),
@@ -649,14 +678,14 @@ impl<'a> CamtReader<'a> {
                 "AcctSvcrRef" => entry.bank_ref = Some(self.cursor.text()?),
                 "BkTxCd" => entry.bank_tx_code = self.bank_tx_code()?,
                 "Chrgs" => self.charges(&mut entry.charges)?,
-                "AmtDtls" => self.amount_details(&mut entry_amount_details)?,
+                "AmtDtls" => entry_amount_details = self.amount_details()?,
                 "NtryDtls" => {
                     let default_sign = sign.unwrap_or(Decimal::ONE);
                     let currency = money
                         .as_ref()
                         .map(|m: &Money| m.currency.clone())
                         .unwrap_or_default();
-                    self.entry_details(&mut entry, default_sign, &currency)?
+                    self.entry_details(&mut entry, &mut transactions_seen, default_sign, &currency)?
                 }
                 "AddtlNtryInf" => entry.additional_info = Some(self.cursor.text()?),
                 _ => self.cursor.skip()?,
@@ -690,27 +719,13 @@ impl<'a> CamtReader<'a> {
                 EntryStatus::Booked
             }
         };
-        // A single transaction: its details become the entry's.
-        if entry.details.len() == 1 && entry.batch_count.is_none_or(|n| n <= 1) {
-            entry.transaction = Box::new(std::mem::take(&mut entry.details[0]));
-            // Release the buffer, not just its contents: `Vec` growth
-            // reserves four `Transaction`s (3.7 KB) for the first push.
-            entry.details = Vec::new();
-        } else {
-            entry.details.shrink_to_fit();
+        // A single `TxDtls` was read into `entry.transaction`; a batch that
+        // announces several transactions but details one keeps it a detail.
+        if transactions_seen == 1 && entry.batch_count.is_some_and(|n| n > 1) {
+            entry.details.push(std::mem::take(&mut *entry.transaction));
         }
-        let transaction = &mut entry.transaction;
-        if transaction.instructed_amount.is_none() {
-            transaction.instructed_amount = entry_amount_details.instructed_amount;
-        }
-        if transaction.transaction_amount.is_none() {
-            transaction.transaction_amount = entry_amount_details.transaction_amount;
-        }
-        if transaction.exchange_rate.is_none() {
-            transaction.exchange_rate = entry_amount_details.exchange_rate;
-            transaction.exchange_source_currency = entry_amount_details.exchange_source_currency;
-            transaction.exchange_target_currency = entry_amount_details.exchange_target_currency;
-        }
+        entry.details.shrink_to_fit();
+        entry_amount_details.fill(&mut entry.transaction);
         if entry.bank_ref.is_none() {
             entry.bank_ref = entry
                 .transaction
@@ -855,7 +870,8 @@ impl<'a> CamtReader<'a> {
         }))
     }
 
-    fn amount_details(&mut self, transaction: &mut Transaction) -> Result<(), ParseError> {
+    fn amount_details(&mut self) -> Result<AmountDetails, ParseError> {
+        let mut details = AmountDetails::default();
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
                 "InstdAmt" | "TxAmt" | "CntrValAmt" | "AnncdPstngAmt" => {
@@ -865,12 +881,12 @@ impl<'a> CamtReader<'a> {
                             "Amt" => {
                                 let money = self.money(&field)?;
                                 match which {
-                                    "InstdAmt" => transaction.instructed_amount = Some(money),
-                                    "TxAmt" => transaction.transaction_amount = Some(money),
+                                    "InstdAmt" => details.instructed = Some(money),
+                                    "TxAmt" => details.transaction = Some(money),
                                     _ => {}
                                 }
                             }
-                            "CcyXchg" => self.currency_exchange(transaction)?,
+                            "CcyXchg" => self.currency_exchange(&mut details)?,
                             _ => self.cursor.skip()?,
                         }
                     }
@@ -878,17 +894,17 @@ impl<'a> CamtReader<'a> {
                 _ => self.cursor.skip()?,
             }
         }
-        Ok(())
+        Ok(details)
     }
 
-    fn currency_exchange(&mut self, transaction: &mut Transaction) -> Result<(), ParseError> {
+    fn currency_exchange(&mut self, details: &mut AmountDetails) -> Result<(), ParseError> {
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
-                "SrcCcy" => transaction.exchange_source_currency = Some(self.cursor.text()?),
-                "TrgtCcy" => transaction.exchange_target_currency = Some(self.cursor.text()?),
+                "SrcCcy" => details.source_currency = Some(self.cursor.text()?),
+                "TrgtCcy" => details.target_currency = Some(self.cursor.text()?),
                 "XchgRate" => {
-                    let text = self.cursor.text()?;
-                    transaction.exchange_rate =
+                    let text = self.cursor.text_cow()?;
+                    details.rate =
                         Some(parse_rate(&text).map_err(|m| self.cursor.error_at("XchgRate", m))?);
                 }
                 _ => self.cursor.skip()?,
@@ -897,9 +913,12 @@ impl<'a> CamtReader<'a> {
         Ok(())
     }
 
+    /// `NtryDtls`: the first `TxDtls` is read straight into the entry's
+    /// transaction; from a second one on, all are details (a batch).
     fn entry_details(
         &mut self,
         entry: &mut Entry,
+        seen: &mut usize,
         default_sign: Decimal,
         currency: &str,
     ) -> Result<(), ParseError> {
@@ -917,11 +936,20 @@ impl<'a> CamtReader<'a> {
                     }
                 }
                 "TxDtls" => {
+                    *seen += 1;
                     // Filled in place: a `Transaction` is large, and moving
                     // it through returns showed in profiles.
-                    entry.details.push(Transaction::default());
-                    let last = entry.details.len() - 1;
-                    self.transaction(&mut entry.details[last], default_sign, currency)?;
+                    if *seen == 1 {
+                        self.transaction(&mut entry.transaction, default_sign, currency)?;
+                    } else {
+                        if *seen == 2 {
+                            entry.details.reserve_exact(entry.batch_count.unwrap_or(2).clamp(2, 64) as usize);
+                            entry.details.push(std::mem::take(&mut *entry.transaction));
+                        }
+                        entry.details.push(Transaction::default());
+                        let last = entry.details.len() - 1;
+                        self.transaction(&mut entry.details[last], default_sign, currency)?;
+                    }
                 }
                 _ => self.cursor.skip()?,
             }
@@ -944,7 +972,7 @@ impl<'a> CamtReader<'a> {
                 "Refs" => self.references(transaction)?,
                 "Amt" => money = Some(self.money(&child)?),
                 "CdtDbtInd" => sign = Some(self.indicator()?),
-                "AmtDtls" => self.amount_details(transaction)?,
+                "AmtDtls" => self.amount_details()?.fill(transaction),
                 "BkTxCd" => transaction.bank_tx_code = self.bank_tx_code()?,
                 "Chrgs" => self.charges(&mut transaction.charges)?,
                 "RltdPties" => self.related_parties(transaction)?,
