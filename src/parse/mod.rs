@@ -117,6 +117,13 @@ pub fn parse_bytes(source: &str, bytes: &[u8]) -> Result<ParsedFile, ParseError>
                 "this looks like a CFONB 120 or BAI2 file; this build does not read them yet",
             ));
         }
+        Detected::Unknown if bytes.starts_with(b"PK\x03\x04") => {
+            return Err(ParseError::new(
+                source,
+                Location::File,
+                "expected a statement, found a ZIP archive; extract the statements it holds and give those",
+            ));
+        }
         Detected::Unknown => {
             return Err(ParseError::new(
                 source,

@@ -72,3 +72,11 @@ fn a_long_single_line_without_markup_ends_with_an_error() {
     let error = parse_bytes("long.xml", &data).expect_err("no end");
     assert!(error.message.contains("end of file"), "{error}");
 }
+
+#[test]
+fn a_zip_archive_is_named_as_such() {
+    let error = parse_bytes("statements.zip", b"PK\x03\x04\x14\x00\x00\x00rest")
+        .expect_err("not a statement");
+    assert_eq!(error.location, Location::File);
+    assert!(error.message.contains("ZIP archive"), "{error}");
+}
