@@ -168,6 +168,30 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// An empty statement of `format` read from `source`; parsers fill it.
+    pub fn new(format: Format, source: &str) -> Statement {
+        Statement {
+            format,
+            version: None,
+            source: source.to_string(),
+            message_id: None,
+            statement_id: String::new(),
+            electronic_sequence: None,
+            legal_sequence: None,
+            page_number: None,
+            page_last: None,
+            created_at: None,
+            period_from: None,
+            period_to: None,
+            account: Account::default(),
+            balances: Vec::new(),
+            declared: None,
+            entries: Vec::new(),
+            information: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// The opening balance: OPBD, else PRCD.
     pub fn opening_balance(&self) -> Option<&Balance> {
         self.balances

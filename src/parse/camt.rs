@@ -269,24 +269,13 @@ impl<'a> CamtReader<'a> {
 
     fn statement(&mut self, format: Format, header: &GroupHeader) -> Result<Statement, ParseError> {
         let mut statement = Statement {
-            format,
             version: self.version.clone(),
-            source: self.cursor.source().to_string(),
             message_id: header.message_id.clone(),
-            statement_id: String::new(),
-            electronic_sequence: None,
-            legal_sequence: None,
             page_number: header.page_number.clone(),
             page_last: header.page_last,
             created_at: header.created_at.clone(),
-            period_from: None,
-            period_to: None,
-            account: Account::default(),
-            balances: Vec::new(),
-            declared: None,
-            entries: Vec::new(),
-            information: Vec::new(),
             warnings: self.warnings.clone(),
+            ..Statement::new(format, self.cursor.source())
         };
         let mut has_id = false;
         while let Some(child) = self.cursor.next_child()? {
@@ -360,7 +349,7 @@ impl<'a> CamtReader<'a> {
                 }
                 "Ccy" => account.currency = Some(self.cursor.text()?),
                 "Nm" => account.name = Some(self.cursor.text()?),
-                "Ownr" => account.owner_name = self.party_name()?,
+                "Ownr" => account.owner_name = self.cursor.party_name()?,
                 "Svcr" => account.servicer_bic = self.agent_bic()?,
                 _ => self.cursor.skip()?,
             }
@@ -396,22 +385,6 @@ impl<'a> CamtReader<'a> {
         Ok((iban, other))
     }
 
-    /// The name of a party: `Nm` directly (v02) or under `Pty` (v08+).
-    fn party_name(&mut self) -> Result<Option<String>, ParseError> {
-        let mut name = None;
-        while let Some(child) = self.cursor.next_child()? {
-            match child.name {
-                "Nm" => name = Some(self.cursor.text()?),
-                "Pty" => {
-                    let inner = self.party_name()?;
-                    name = name.or(inner);
-                }
-                _ => self.cursor.skip()?,
-            }
-        }
-        Ok(name)
-    }
-
     /// The BIC of an agent: `FinInstnId/BIC` (v02) or `FinInstnId/BICFI`.
     fn agent_bic(&mut self) -> Result<Option<String>, ParseError> {
         let mut bic = None;
@@ -426,31 +399,6 @@ impl<'a> CamtReader<'a> {
             }
         }
         Ok(bic)
-    }
-
-    /// An `Amt`-like element: its amount and `Ccy` attribute.
-    fn money(&mut self, open: &Open<'a>) -> Result<Money, ParseError> {
-        let currency = open.attribute("Ccy").unwrap_or_default();
-        let text = self.cursor.text_cow()?;
-        let amount =
-            parse_amount(&text).map_err(|message| self.cursor.error_at(open.name, message))?;
-        Ok(Money { amount, currency })
-    }
-
-    /// An element holding an amount either directly or in an `Amt` child
-    /// (`DscntApldAmt` v02 vs v04+, `InstdAmt/Amt`).
-    fn money_nested(&mut self, open: &Open<'a>) -> Result<Option<Money>, ParseError> {
-        if open.attribute("Ccy").is_some() {
-            return self.money(open).map(Some);
-        }
-        let mut found = None;
-        while let Some(child) = self.cursor.next_child()? {
-            match child.name {
-                "Amt" => found = Some(self.money(&child)?),
-                _ => self.cursor.skip()?,
-            }
-        }
-        Ok(found)
     }
 
     fn date(&mut self, name: &str) -> Result<NaiveDate, ParseError> {
@@ -505,7 +453,7 @@ impl<'a> CamtReader<'a> {
             match child.name {
                 "Tp" => code = self.code_or_proprietary()?,
                 "Amt" => {
-                    let value = self.money(&child)?;
+                    let value = self.cursor.money(&child)?;
                     self.warn_scale(&value, "balance", warnings);
                     money = Some(value);
                 }
@@ -666,7 +614,7 @@ impl<'a> CamtReader<'a> {
             match child.name {
                 "NtryRef" => entry.entry_ref = Some(self.cursor.text()?),
                 "Amt" => {
-                    let value = self.money(&child)?;
+                    let value = self.cursor.money(&child)?;
                     self.warn_scale(&value, "entry amount", warnings);
                     money = Some(value);
                 }
@@ -808,9 +756,9 @@ impl<'a> CamtReader<'a> {
                         charges.push(charge);
                     }
                 }
-                "TtlChrgsAndTaxAmt" => total = Some(self.money(&child)?),
+                "TtlChrgsAndTaxAmt" => total = Some(self.cursor.money(&child)?),
                 "Amt" => {
-                    let amount = self.money(&child)?;
+                    let amount = self.cursor.money(&child)?;
                     direct = Some(Charge {
                         amount: Money {
                             amount: amount.amount.abs(),
@@ -854,7 +802,7 @@ impl<'a> CamtReader<'a> {
         let mut kind = None;
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
-                "Amt" => amount = Some(self.money(&child)?),
+                "Amt" => amount = Some(self.cursor.money(&child)?),
                 "ChrgInclInd" => included = Some(self.boolean()?),
                 "Tp" => kind = self.code_or_proprietary()?,
                 _ => self.cursor.skip()?,
@@ -879,7 +827,7 @@ impl<'a> CamtReader<'a> {
                     while let Some(field) = self.cursor.next_child()? {
                         match field.name {
                             "Amt" => {
-                                let money = self.money(&field)?;
+                                let money = self.cursor.money(&field)?;
                                 match which {
                                     "InstdAmt" => details.instructed = Some(money),
                                     "TxAmt" => details.transaction = Some(money),
@@ -970,7 +918,7 @@ impl<'a> CamtReader<'a> {
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
                 "Refs" => self.references(transaction)?,
-                "Amt" => money = Some(self.money(&child)?),
+                "Amt" => money = Some(self.cursor.money(&child)?),
                 "CdtDbtInd" => sign = Some(self.indicator()?),
                 "AmtDtls" => self.amount_details()?.fill(transaction),
                 "BkTxCd" => transaction.bank_tx_code = self.bank_tx_code()?,
@@ -1044,10 +992,10 @@ impl<'a> CamtReader<'a> {
     fn related_parties(&mut self, transaction: &mut Transaction) -> Result<(), ParseError> {
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
-                "Dbtr" => transaction.debtor.name = self.party_name()?,
-                "Cdtr" => transaction.creditor.name = self.party_name()?,
-                "UltmtDbtr" => transaction.ultimate_debtor = self.party_name()?,
-                "UltmtCdtr" => transaction.ultimate_creditor = self.party_name()?,
+                "Dbtr" => transaction.debtor.name = self.cursor.party_name()?,
+                "Cdtr" => transaction.creditor.name = self.cursor.party_name()?,
+                "UltmtDbtr" => transaction.ultimate_debtor = self.cursor.party_name()?,
+                "UltmtCdtr" => transaction.ultimate_creditor = self.cursor.party_name()?,
                 "DbtrAcct" => self.party_account(&mut transaction.debtor)?,
                 "CdtrAcct" => self.party_account(&mut transaction.creditor)?,
                 _ => self.cursor.skip()?,
@@ -1112,16 +1060,21 @@ impl<'a> CamtReader<'a> {
                 "RfrdDocAmt" => {
                     while let Some(field) = self.cursor.next_child()? {
                         match field.name {
-                            "DuePyblAmt" => amounts.amount_due = self.money_nested(&field)?,
-                            "DscntApldAmt" => {
-                                amounts.amount_discount = self.money_nested(&field)?
+                            "DuePyblAmt" => {
+                                amounts.amount_due = self.cursor.money_nested(&field)?
                             }
-                            "RmtdAmt" => amounts.amount_remitted = self.money_nested(&field)?,
+                            "DscntApldAmt" => {
+                                amounts.amount_discount = self.cursor.money_nested(&field)?
+                            }
+                            "RmtdAmt" => {
+                                amounts.amount_remitted = self.cursor.money_nested(&field)?
+                            }
                             "AdjstmntAmtAndRsn" => {
                                 while let Some(part) = self.cursor.next_child()? {
                                     match part.name {
                                         "Amt" => {
-                                            amounts.amount_adjustment = Some(self.money(&part)?)
+                                            amounts.amount_adjustment =
+                                                Some(self.cursor.money(&part)?)
                                         }
                                         "Rsn" | "AddtlInf" => {
                                             let text = self.cursor.text()?;

@@ -289,24 +289,11 @@ impl Reader<'_> {
         let mt942 = self.message_type.as_deref() == Some("942");
         self.current = Some(Builder {
             statement: Statement {
-                format: if mt942 { Format::Mt942 } else { Format::Mt940 },
-                version: None,
-                source: self.source.to_string(),
-                message_id: None,
                 statement_id: reference,
-                electronic_sequence: None,
-                legal_sequence: None,
-                page_number: None,
-                page_last: None,
-                created_at: None,
-                period_from: None,
-                period_to: None,
-                account: Account::default(),
-                balances: Vec::new(),
-                declared: None,
-                entries: Vec::new(),
-                information: Vec::new(),
-                warnings: Vec::new(),
+                ..Statement::new(
+                    if mt942 { Format::Mt942 } else { Format::Mt940 },
+                    self.source,
+                )
             },
             entry_open: false,
             closing_seen: false,

@@ -12,7 +12,6 @@ use rust_decimal::Decimal;
 
 use crate::error::ParseError;
 use crate::model::{AdviceLine, Format, Money, RemittanceAdvice};
-use crate::money::parse_amount;
 use crate::parse::camt::parse_date;
 use crate::parse::xml::{Cursor, Open};
 
@@ -109,50 +108,6 @@ impl<'a> RemtReader<'a> {
         Ok(())
     }
 
-    fn money(&mut self, open: &Open<'a>) -> Result<Money, ParseError> {
-        let currency = open.attribute("Ccy").unwrap_or_default();
-        let text = self.cursor.text_cow()?;
-        let amount =
-            parse_amount(&text).map_err(|message| self.cursor.error_at(open.name, message))?;
-        Ok(Money { amount, currency })
-    }
-
-    /// An amount given directly (`RmtdAmt Ccy=..`) or in an `Amt` child.
-    fn money_nested(&mut self, open: &Open<'a>) -> Result<Option<Money>, ParseError> {
-        if open.attribute("Ccy").is_some() {
-            return self.money(open).map(Some);
-        }
-        let mut found = None;
-        while let Some(child) = self.cursor.next_child()? {
-            match child.name {
-                "Amt" | "InstdAmt" | "EqvtAmt" => {
-                    if child.attribute("Ccy").is_some() {
-                        found = Some(self.money(&child)?);
-                    } else {
-                        found = self.money_nested(&child)?;
-                    }
-                }
-                _ => self.cursor.skip()?,
-            }
-        }
-        Ok(found)
-    }
-
-    fn party_name(&mut self) -> Result<Option<String>, ParseError> {
-        let mut name = None;
-        while let Some(child) = self.cursor.next_child()? {
-            match child.name {
-                "Nm" => name = Some(self.cursor.text()?),
-                "Pty" => {
-                    let inner = self.party_name()?;
-                    name = name.or(inner);
-                }
-                _ => self.cursor.skip()?,
-            }
-        }
-        Ok(name.filter(|n| !n.is_empty()))
-    }
-
     fn date_of(&mut self, name: &str) -> Result<Option<chrono::NaiveDate>, ParseError> {
         // `ReqdExctnDt` is a date (v04) or holds `Dt` / `DtTm` (v06+).
         let text = self.cursor.deep_text()?;
@@ -222,13 +177,13 @@ impl<'a> RemtReader<'a> {
                                     }
                                 }
                             }
-                            "Amt" => advice.payment_amount = self.money_nested(&field)?,
+                            "Amt" => advice.payment_amount = self.cursor.money_nested(&field)?,
                             "ReqdExctnDt" | "IntrBkSttlmDt" | "ReqdColltnDt" => {
                                 let date = self.date_of(field.name)?;
                                 advice.payment_date = advice.payment_date.or(date);
                             }
-                            "Dbtr" => advice.payer_name = self.party_name()?,
-                            "UltmtDbtr" => ultimate_debtor = self.party_name()?,
+                            "Dbtr" => advice.payer_name = self.cursor.party_name()?,
+                            "UltmtDbtr" => ultimate_debtor = self.cursor.party_name()?,
                             _ => self.cursor.skip()?,
                         }
                     }
@@ -288,13 +243,15 @@ impl<'a> RemtReader<'a> {
                     while let Some(field) = self.cursor.next_child()? {
                         match field.name {
                             "DuePyblAmt" => {
-                                line.amount_due = self.money_nested(&field)?.map(|m| m.amount)
+                                line.amount_due =
+                                    self.cursor.money_nested(&field)?.map(|m| m.amount)
                             }
                             "RmtdAmt" => {
-                                line.paid_amount = self.money_nested(&field)?.map(|m| m.amount)
+                                line.paid_amount =
+                                    self.cursor.money_nested(&field)?.map(|m| m.amount)
                             }
                             "DscntApldAmt" => {
-                                discount = self.money_nested(&field)?.map(|m| m.amount)
+                                discount = self.cursor.money_nested(&field)?.map(|m| m.amount)
                             }
                             "AdjstmntAmtAndRsn" => adjustment = Some(self.adjustment()?),
                             // v06+: `RmtAmtAndTp` / `AdjstmntAmtAndRsn` with a
@@ -353,7 +310,7 @@ impl<'a> RemtReader<'a> {
         let mut reason = None;
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
-                "Amt" => amount = self.money(&child)?.amount,
+                "Amt" => amount = self.cursor.money(&child)?.amount,
                 // `Rsn` (a code such as DMGD) and `AddtlInf` (the payer's
                 // words) are both kept: "DMGD: Marchandise abîmée".
                 "Rsn" | "AddtlInf" => {
@@ -381,7 +338,7 @@ impl<'a> RemtReader<'a> {
                     let text = self.cursor.deep_text()?;
                     kind = Some(text.split_whitespace().collect::<String>());
                 }
-                "Amt" => money = Some(self.money(&child)?),
+                "Amt" => money = Some(self.cursor.money(&child)?),
                 _ => self.cursor.skip()?,
             }
         }

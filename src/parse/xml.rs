@@ -18,6 +18,8 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::error::{Location, ParseError, line_of_offset};
+use crate::model::Money;
+use crate::money::parse_amount;
 
 /// Largest XML file accepted: 1 GiB. A month of a busy corporate account in
 /// camt.053 is a few hundred MB; beyond this the file is more likely a
@@ -414,5 +416,53 @@ impl<'a> Cursor<'a> {
                 Err(error) => return Err(self.xml_error(error)),
             }
         }
+    }
+}
+
+/// Readers of the ISO 20022 building blocks `camt` and `remt` share.
+impl<'a> Cursor<'a> {
+    /// An amount element: its value and `Ccy` attribute
+    /// (`<Amt Ccy="EUR">12.50</Amt>`).
+    pub fn money(&mut self, open: &Open<'a>) -> Result<Money, ParseError> {
+        let currency = open.attribute("Ccy").unwrap_or_default();
+        let text = self.text_cow()?;
+        let amount = parse_amount(&text).map_err(|message| self.error_at(open.name, message))?;
+        Ok(Money { amount, currency })
+    }
+
+    /// An amount given directly (`<RmtdAmt Ccy="EUR">`) or in an `Amt`,
+    /// `InstdAmt` or `EqvtAmt` child (`DscntApldAmt` v02 vs v04+,
+    /// `OrgnlPmtInf/Amt/InstdAmt`).
+    pub fn money_nested(&mut self, open: &Open<'a>) -> Result<Option<Money>, ParseError> {
+        if open.attribute("Ccy").is_some() {
+            return self.money(open).map(Some);
+        }
+        let mut found = None;
+        while let Some(child) = self.next_child()? {
+            match child.name {
+                // A bare `Amt` is the amount even without its (required)
+                // `Ccy`; `InstdAmt` / `EqvtAmt` may wrap one more level.
+                "Amt" if child.attribute("Ccy").is_none() => found = Some(self.money(&child)?),
+                "Amt" | "InstdAmt" | "EqvtAmt" => found = self.money_nested(&child)?.or(found),
+                _ => self.skip()?,
+            }
+        }
+        Ok(found)
+    }
+
+    /// A party's name: `Nm` (v02) or `Pty/Nm` (v08+); an empty name is none.
+    pub fn party_name(&mut self) -> Result<Option<String>, ParseError> {
+        let mut name = None;
+        while let Some(child) = self.next_child()? {
+            match child.name {
+                "Nm" => name = Some(self.text()?),
+                "Pty" => {
+                    let inner = self.party_name()?;
+                    name = name.or(inner);
+                }
+                _ => self.skip()?,
+            }
+        }
+        Ok(name.filter(|n| !n.is_empty()))
     }
 }
