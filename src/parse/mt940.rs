@@ -314,6 +314,18 @@ impl Reader<'_> {
                 .warnings
                 .push("statement has no :25: account".to_string());
         }
+        if !builder.mt942 && statement.format == Format::Mt940 {
+            if statement.opening_balance().is_none() {
+                statement
+                    .warnings
+                    .push("statement has no :60F:/:60M: opening balance".to_string());
+            }
+            if statement.closing_balance().is_none() {
+                statement
+                    .warnings
+                    .push("statement has no :62F:/:62M: closing balance".to_string());
+            }
+        }
         let currency = statement.currency().unwrap_or("").to_string();
         for entry in &mut statement.entries {
             entry.currency.clone_from(&currency);

@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpus;
+mod corpus_mt;
 mod golden;
 mod limits;
 mod mutation;
