@@ -82,7 +82,9 @@ pub fn detect(bytes: &[u8]) -> Detected {
     // CFONB: records of 120 characters (240 for CFONB 240, which its reader
     // names and refuses), opening with record code 01 and a 5-digit bank
     // code; with line breaks, or all records on one line.
-    let bank_code = head.get(2..7).is_some_and(|c| c.iter().all(u8::is_ascii_digit));
+    let bank_code = head
+        .get(2..7)
+        .is_some_and(|c| c.iter().all(u8::is_ascii_digit));
     let second_record = head
         .get(120..122)
         .is_some_and(|c| c[0] == b'0' && c[1].is_ascii_digit());
@@ -119,7 +121,9 @@ pub fn parse_bytes(source: &str, bytes: &[u8]) -> Result<ParsedFile, ParseError>
         }
         Detected::RemittanceCsv => parsed.advices = remittance_csv::parse(source, bytes)?,
         Detected::Mt94x => (parsed.statements, parsed.warnings) = mt940::parse(source, bytes)?,
-        Detected::Cfonb120 => (parsed.statements, parsed.warnings) = cfonb120::parse(source, bytes)?,
+        Detected::Cfonb120 => {
+            (parsed.statements, parsed.warnings) = cfonb120::parse(source, bytes)?
+        }
         Detected::Bai2 => (parsed.statements, parsed.warnings) = bai2::parse(source, bytes)?,
         Detected::Unknown if bytes.starts_with(b"PK\x03\x04") => {
             return Err(ParseError::new(
