@@ -1,7 +1,8 @@
-//! The one parser and formatter of amounts. Money is `rust_decimal`, never a
-//! float; amounts are parsed strictly (no exponent, no thousands separator,
-//! at most `AMOUNT_DECIMALS_MAX` decimals) so a garbled amount is an error,
-//! never a silently different number.
+//! The one parser of amounts. Money is `rust_decimal`, never a float;
+//! amounts are parsed strictly (no exponent, no thousands separator, at most
+//! `AMOUNT_SCALE_MAX` decimals; parsers warn beyond `AMOUNT_DECIMALS_MAX`)
+//! so a garbled amount is an error, never a silently different number.
+//! Amounts are written with `Decimal`'s `Display`: exact, no exponent.
 
 use rust_decimal::Decimal;
 
@@ -73,12 +74,6 @@ pub fn parse_rate(text: &str) -> Result<Decimal, String> {
     trimmed
         .parse::<Decimal>()
         .map_err(|_| format!("exchange rate out of range: {trimmed:?}"))
-}
-
-/// The canonical text of an amount: as exact as it was given, `-` for
-/// negatives, never an exponent.
-pub fn format_amount(value: Decimal) -> String {
-    value.to_string()
 }
 
 #[cfg(test)]

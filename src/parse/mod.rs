@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Location, ParseError};
-use crate::model::{Format, RemittanceAdvice, Statement};
+use crate::model::{RemittanceAdvice, Statement};
 
 /// What one file held.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,9 +217,4 @@ pub fn assign_line_ids(statement: &mut Statement) {
         let _ = write!(id, "{}", index + 1);
         entry.line_id = id;
     }
-}
-
-/// The formats a `Detected::Xml` file may turn out to be.
-pub fn is_statement_format(format: Format) -> bool {
-    !matches!(format, Format::Remt001 | Format::RemittanceCsv)
 }
