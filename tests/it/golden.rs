@@ -203,6 +203,27 @@ pub fn mt_variants(bytes: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     variants
 }
 
+/// Variants of a CFONB 120 or BAI2 file: line endings, no final newline,
+/// and for CFONB the records run together with no line break at all.
+pub fn record_variants(bytes: &[u8], cfonb: bool) -> Vec<(&'static str, Vec<u8>)> {
+    let text = String::from_utf8_lossy(bytes)
+        .replace("\r\n", "\n")
+        .replace('\r', "\n");
+    let mut variants = vec![
+        ("lf", text.clone().into_bytes()),
+        ("crlf", text.replace('\n', "\r\n").into_bytes()),
+        ("cr", text.replace('\n', "\r").into_bytes()),
+        (
+            "no-final-newline",
+            text.trim_end_matches('\n').as_bytes().to_vec(),
+        ),
+    ];
+    if cfonb {
+        variants.push(("no-line-breaks", text.replace('\n', "").into_bytes()));
+    }
+    variants
+}
+
 #[test]
 fn generated_variants_parse_identically() {
     let mut compared = 0;
@@ -213,6 +234,8 @@ fn generated_variants_parse_identically() {
             xml_variants(&bytes)
         } else if name.starts_with("mt94") {
             mt_variants(&bytes)
+        } else if name.starts_with("cfonb120") || name.starts_with("bai2") {
+            record_variants(&bytes, name.starts_with("cfonb120"))
         } else {
             continue;
         };
