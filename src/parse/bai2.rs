@@ -25,8 +25,6 @@
 //! date that does not decode, or a record code BAI2 does not have, is an
 //! error naming the line.
 
-use std::borrow::Cow;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -35,7 +33,9 @@ use crate::model::{
     Account, Balance, BalanceKind, BankTxCode, DeclaredTotals, Entry, EntryStatus, Format,
     Statement, Transaction,
 };
-use crate::parse::{assign_line_ids, balance_warning, collapse_repeats};
+use crate::parse::{
+    assign_line_ids, balance_warning, collapse_repeats, decode_text, non_empty, numbered_lines,
+};
 
 /// Record codes of BAI2.
 const RECORD_CODES: [&str; 8] = ["01", "02", "03", "16", "88", "49", "98", "99"];
@@ -58,18 +58,7 @@ const DEFAULT_CURRENCY: &str = "USD";
 /// account).
 pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>), ParseError> {
     let mut encoding_warnings = Vec::new();
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text: Cow<str> = match std::str::from_utf8(body) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(error) => {
-            encoding_warnings.push(format!(
-                "not valid UTF-8 (first bad byte at offset {}); decoded as Windows-1252",
-                error.valid_up_to()
-            ));
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(body);
-            Cow::Owned(text.into_owned())
-        }
-    };
+    let text = decode_text(bytes, &mut encoding_warnings);
     let mut file_warnings = Vec::new();
     let physical = physical_records(source, &text, &mut file_warnings)?;
     let logical = logical_records(source, physical)?;
@@ -105,32 +94,6 @@ struct Physical {
     code: String,
     body: String,
     line: u64,
-}
-
-/// Lines of the text with their 1-based numbers; `\n`, `\r\n` and `\r`
-/// all end a line. Each step consumes at least one byte.
-fn lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
-    let mut rest = text;
-    let mut number = 0;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        number += 1;
-        match rest.find(['\r', '\n']) {
-            Some(at) => {
-                let line = &rest[..at];
-                let skip = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
-                rest = &rest[at + skip..];
-                Some((number, line))
-            }
-            None => {
-                let line = rest;
-                rest = "";
-                Some((number, line))
-            }
-        }
-    })
 }
 
 /// The record code `text` starts with (`16,` → `16`), if any.
@@ -177,7 +140,7 @@ fn physical_records(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Physical>, ParseError> {
     let mut records: Vec<Physical> = Vec::new();
-    for (number, line) in lines(text) {
+    for (number, line) in numbered_lines(text) {
         let line = line.trim_end_matches(['\u{1a}', '\0']);
         if line.trim().is_empty() {
             continue;
@@ -1174,14 +1137,6 @@ fn labelled(line: &str) -> Option<(&str, &str)> {
         return Some((key, &line[5..]));
     }
     None
-}
-
-fn non_empty(text: &str) -> Option<String> {
-    if text.is_empty() {
-        None
-    } else {
-        Some(text.to_string())
-    }
 }
 
 #[cfg(test)]

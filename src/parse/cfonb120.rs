@@ -18,8 +18,6 @@
 //! Columns are counted in characters, not bytes: a Windows-1252 file
 //! decoded to UTF-8 keeps its layout.
 
-use std::borrow::Cow;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -28,7 +26,9 @@ use crate::model::{
     Account, Balance, BalanceKind, BankTxCode, Charge, CreditorReference, Entry, EntryStatus,
     Format, Money, Statement, Transaction,
 };
-use crate::parse::{assign_line_ids, balance_warning, collapse_repeats};
+use crate::parse::{
+    assign_line_ids, balance_warning, collapse_repeats, decode_text, non_empty, numbered_lines,
+};
 
 /// Characters in a CFONB 120 record.
 pub const RECORD_LENGTH: usize = 120;
@@ -46,18 +46,7 @@ const RECORD_CODES: [&str; 4] = ["01", "04", "05", "07"];
 /// belong to no statement.
 pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>), ParseError> {
     let mut encoding_warnings = Vec::new();
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text: Cow<str> = match std::str::from_utf8(body) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(error) => {
-            encoding_warnings.push(format!(
-                "not valid UTF-8 (first bad byte at offset {}); decoded as Windows-1252",
-                error.valid_up_to()
-            ));
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(body);
-            Cow::Owned(text.into_owned())
-        }
-    };
+    let text = decode_text(bytes, &mut encoding_warnings);
     let (records, several_per_line) = split_records(source, &text)?;
     let mut reader = Reader {
         source,
@@ -133,32 +122,6 @@ impl Record {
     }
 }
 
-/// Lines of the text with their 1-based numbers; `\n`, `\r\n` and `\r`
-/// all end a line. Each step consumes at least one byte.
-fn lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
-    let mut rest = text;
-    let mut number = 0;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        number += 1;
-        match rest.find(['\r', '\n']) {
-            Some(at) => {
-                let line = &rest[..at];
-                let skip = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
-                rest = &rest[at + skip..];
-                Some((number, line))
-            }
-            None => {
-                let line = rest;
-                rest = "";
-                Some((number, line))
-            }
-        }
-    })
-}
-
 /// Whether the first line of a file is a CFONB 240 record (or several of
 /// them without line breaks) rather than CFONB 120.
 fn looks_like_cfonb240(line: &str) -> bool {
@@ -186,7 +149,7 @@ fn split_records(source: &str, text: &str) -> Result<(Vec<Record>, bool), ParseE
     let mut records = Vec::new();
     let mut several_per_line = false;
     let mut first = true;
-    for (line_number, line) in lines(text) {
+    for (line_number, line) in numbered_lines(text) {
         // A DOS end-of-file mark or NUL padding ends a line as spaces do.
         let content = line.trim_end_matches(['\u{1a}', '\0']);
         if content.trim().is_empty() {
@@ -943,14 +906,6 @@ fn date_ddmmyy(text: &str, what: &str, columns: &str) -> Result<NaiveDate, Field
     let year = number(4) as i32;
     let year = if year < 70 { 2000 + year } else { 1900 + year };
     NaiveDate::from_ymd_opt(year, number(2), number(0)).ok_or_else(error)
-}
-
-fn non_empty(text: &str) -> Option<String> {
-    if text.is_empty() {
-        None
-    } else {
-        Some(text.to_string())
-    }
 }
 
 #[cfg(test)]

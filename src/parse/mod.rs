@@ -15,6 +15,7 @@ pub mod remittance_csv;
 pub mod remt;
 pub mod xml;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
@@ -141,6 +142,59 @@ pub fn parse_bytes(source: &str, bytes: &[u8]) -> Result<ParsedFile, ParseError>
         }
     }
     Ok(parsed)
+}
+
+/// Text of a line-based file: a UTF-8 BOM dropped; not valid UTF-8, it is
+/// decoded as Windows-1252 (which maps every byte) with a warning naming the
+/// first bad byte.
+pub fn decode_text<'b>(bytes: &'b [u8], warnings: &mut Vec<String>) -> Cow<'b, str> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(body) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(error) => {
+            warnings.push(format!(
+                "not valid UTF-8 (first bad byte at offset {}); decoded as Windows-1252",
+                error.valid_up_to()
+            ));
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(body);
+            Cow::Owned(text.into_owned())
+        }
+    }
+}
+
+/// Lines of the text with their 1-based numbers; `\n`, `\r\n` and `\r`
+/// all end a line. Each step consumes at least one byte.
+pub fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
+    let mut rest = text;
+    let mut number = 0;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        number += 1;
+        match rest.find(['\r', '\n']) {
+            Some(at) => {
+                let line = &rest[..at];
+                let skip = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
+                rest = &rest[at + skip..];
+                Some((number, line))
+            }
+            None => {
+                let line = rest;
+                rest = "";
+                Some((number, line))
+            }
+        }
+    })
+}
+
+/// `None` for an empty text, else the text.
+pub fn non_empty(text: &str) -> Option<String> {
+    if text.is_empty() {
+        None
+    } else {
+        Some(text.to_string())
+    }
 }
 
 /// One line per distinct warning, with its count: a bank that omits `Sts`

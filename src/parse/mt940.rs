@@ -15,8 +15,6 @@
 //! tags (`EREF+`, `SVWZ+`, ...), or free text kept whole with labelled
 //! parts (`/DE ... /MOTIF ...`) picked out.
 
-use std::borrow::Cow;
-
 use chrono::NaiveDate;
 use nom::IResult;
 use nom::Parser;
@@ -48,18 +46,7 @@ pub const FIELD_LINES_MAX: usize = 400;
 /// every statement. Returns the statements and the file-level warnings.
 pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>), ParseError> {
     let mut file_warnings = Vec::new();
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text: Cow<str> = match std::str::from_utf8(body) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(error) => {
-            file_warnings.push(format!(
-                "not valid UTF-8 (first bad byte at offset {}); decoded as Windows-1252",
-                error.valid_up_to()
-            ));
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(body);
-            Cow::Owned(text.into_owned())
-        }
-    };
+    let text = crate::parse::decode_text(bytes, &mut file_warnings);
     let mut reader = Reader {
         source,
         statements: Vec::new(),

@@ -55,7 +55,7 @@ pub fn decode<'a>(
     if let Some((encoding, bom_length)) = encoding_rs::Encoding::for_bom(bytes) {
         let body = &bytes[bom_length..];
         if encoding == encoding_rs::UTF_8 {
-            return utf8_or_latin(body, &mut warnings).map(|text| (text, warnings));
+            return Ok((crate::parse::decode_text(body, &mut warnings), warnings));
         }
         let (text, had_errors) = encoding.decode_without_bom_handling(body);
         if had_errors {
@@ -84,24 +84,7 @@ pub fn decode<'a>(
             )),
         }
     }
-    utf8_or_latin(bytes, &mut warnings).map(|text| (text, warnings))
-}
-
-fn utf8_or_latin<'a>(
-    bytes: &'a [u8],
-    warnings: &mut Vec<String>,
-) -> Result<Cow<'a, str>, ParseError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(Cow::Borrowed(text)),
-        Err(error) => {
-            warnings.push(format!(
-                "not valid UTF-8 (first bad byte at offset {}); decoded as Windows-1252",
-                error.valid_up_to()
-            ));
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            Ok(Cow::Owned(text.into_owned()))
-        }
-    }
+    Ok((crate::parse::decode_text(bytes, &mut warnings), warnings))
 }
 
 /// The `encoding="..."` of an `<?xml ...?>` prolog, if any.
