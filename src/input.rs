@@ -77,3 +77,62 @@ pub fn parse_files(files: &[PathBuf]) -> Vec<Result<ParsedFile, ParseError>> {
         })
         .collect()
 }
+
+/// What one statement or remittance file gave a run, reduced to what the
+/// run keeps (the statement model is dropped as soon as its lines are
+/// built: a million-line run never holds every statement at once).
+pub struct LoadedFile {
+    pub source: String,
+    pub size: u64,
+    /// SHA-256 of the bytes read, for the manifest.
+    pub sha256: String,
+    pub lines: Vec<crate::matching::Line>,
+    /// Account ids and IBANs of its statements.
+    pub accounts: Vec<String>,
+    /// Statement keys (line-id prefixes) of its statements.
+    pub statement_keys: Vec<String>,
+    pub advices: Vec<crate::model::RemittanceAdvice>,
+    /// Statements found in a file given as a remittance (not matched).
+    pub statements_ignored: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Reads, parses and reduces files in parallel; results in `files` order.
+/// With `as_statements` false, statements found (camt.054 given as an
+/// advice) are counted, not matched.
+pub fn load_files(files: &[PathBuf], as_statements: bool) -> Vec<Result<LoadedFile, ParseError>> {
+    files
+        .par_iter()
+        .map(|path| {
+            let bytes = read_file(path)?;
+            let parsed = parse_bytes(&path.display().to_string(), &bytes)?;
+            let mut loaded = LoadedFile {
+                source: parsed.source,
+                size: bytes.len() as u64,
+                sha256: crate::output::write::sha256_hex(&bytes),
+                lines: Vec::new(),
+                accounts: Vec::new(),
+                statement_keys: Vec::new(),
+                advices: parsed.advices,
+                statements_ignored: 0,
+                warnings: parsed.warnings,
+            };
+            for statement in &parsed.statements {
+                loaded.warnings.extend(statement.warnings.iter().cloned());
+                if !as_statements {
+                    loaded.statements_ignored += 1;
+                    continue;
+                }
+                loaded.lines.extend(crate::matching::lines_of(statement));
+                loaded.accounts.push(statement.account.id.clone());
+                loaded.accounts.extend(statement.account.iban.clone());
+                if let Some(entry) = statement.entries.first()
+                    && let Some((key, _)) = entry.line_id.rsplit_once('-')
+                {
+                    loaded.statement_keys.push(key.to_string());
+                }
+            }
+            Ok(loaded)
+        })
+        .collect()
+}

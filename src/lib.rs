@@ -1,15 +1,20 @@
 //! recon: a cash-application engine. Bank statements and remittance advices
 //! in, settled invoices, exceptions and accounting entries out.
 //!
-//! Data flows one way: `parse` (bytes → `model`) → matching → apply →
-//! `output` and audit. The library does no I/O of its own outside
-//! `output::files` helpers called by the CLI; parsers take bytes and a
-//! source name, and nothing here reads a clock.
+//! Data flows one way: `parse` (bytes → `model`) → `matching` (reads,
+//! proposes) → `apply` (settles, letters) → `output` (files, summary). The
+//! library does no I/O outside `input` and `output::write`; parsers take
+//! bytes and a source name, and nothing here reads a clock.
 
+pub mod apply;
+pub mod batch;
+pub mod config;
 pub mod demo;
 pub mod error;
 pub mod input;
+pub mod matching;
 pub mod model;
 pub mod money;
 pub mod output;
 pub mod parse;
+pub mod run;

@@ -34,6 +34,46 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Match statements against open items and write the run's files.
+    Run {
+        /// Open items CSV (the contract's columns).
+        #[arg(long, value_name = "FILE")]
+        open_items: PathBuf,
+        /// Customers CSV: names, aliases, known IBANs.
+        #[arg(long, value_name = "FILE")]
+        customers: Option<PathBuf>,
+        /// Statement files or directories (walked, sorted by path).
+        #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+        statements: Vec<PathBuf>,
+        /// Remittance advices: remt.001 XML or the contract's CSV.
+        #[arg(long, value_name = "PATH", num_args = 1..)]
+        remittances: Vec<PathBuf>,
+        /// Settlement reports (card, PSP, direct debit, cheque, LCR payouts).
+        #[arg(long, value_name = "PATH", num_args = 1..)]
+        settlements: Vec<PathBuf>,
+        /// Config TOML (`recon config --defaults` prints every key).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Worker threads (default: one per core). Outputs are identical for
+        /// any value.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Print the summary as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Print nothing on success but errors.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Print the configuration.
+    Config {
+        /// Every key with its default value, as TOML.
+        #[arg(long, required = true)]
+        defaults: bool,
+    },
     /// Parse the built-in demo statements and print a summary.
     Demo,
 }
@@ -46,14 +86,73 @@ fn main() -> ExitCode {
             json,
             threads,
         } => {
-            if let Some(threads) = threads {
-                let _ = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads.max(1))
-                    .build_global();
-            }
+            set_threads(threads);
             parse_command(&paths, json)
         }
+        Command::Run {
+            open_items,
+            customers,
+            statements,
+            remittances,
+            settlements,
+            config,
+            threads,
+            out,
+            json,
+            quiet,
+        } => {
+            set_threads(threads);
+            let args = recon::batch::RunArgs {
+                open_items,
+                customers,
+                statements,
+                remittances,
+                settlements,
+                config,
+                out,
+            };
+            run_command(&args, json, quiet)
+        }
+        Command::Config { defaults: _ } => {
+            print!("{}", recon::config::Config::default().to_toml());
+            ExitCode::SUCCESS
+        }
         Command::Demo => demo(),
+    }
+}
+
+fn set_threads(threads: Option<usize>) {
+    if let Some(threads) = threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global();
+    }
+}
+
+/// `recon run`: exit 0 when the run completed, 2 on unusable input, 1 on an
+/// internal failure; `--out` is untouched unless the run completed.
+fn run_command(args: &recon::batch::RunArgs, json: bool, quiet: bool) -> ExitCode {
+    match recon::batch::execute(args) {
+        Ok(report) => {
+            if !quiet {
+                for warning in &report.warnings {
+                    eprintln!("warning: {warning}");
+                }
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::to_string(&report.summary).unwrap_or_default()
+                    );
+                } else {
+                    print!("{}", report.summary.text());
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.exit_code())
+        }
     }
 }
 

@@ -463,3 +463,36 @@ pub struct AdviceLine {
     pub deduction_reason: Option<String>,
     pub amount_due: Option<Decimal>,
 }
+
+/// An open item of the receivables ledger (an invoice or a credit note), as
+/// the contract's open-items CSV gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenItem {
+    /// Document number as printed, unique (`FA-2026-000123`).
+    pub invoice_id: String,
+    /// Auxiliary account of 411.
+    pub customer_id: String,
+    pub customer_name: String,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    /// Original gross amount; negative for a credit note.
+    pub amount: Decimal,
+    /// Still unpaid; same sign as `amount`.
+    pub open_amount: Decimal,
+    /// Reference printed for the payer (an ISO 11649 `RF..` or other).
+    pub payment_reference: Option<String>,
+}
+
+/// A customer of the company, as the contract's customers CSV gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Customer {
+    pub customer_id: String,
+    pub name: String,
+    /// Other names the customer pays under.
+    pub aliases: Vec<String>,
+    /// Known payer IBANs, normalised (upper case, no spaces).
+    pub ibans: Vec<String>,
+    pub credit_limit: Option<Decimal>,
+    pub payment_terms_days: Option<u32>,
+}

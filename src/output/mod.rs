@@ -2,3 +2,5 @@
 //! model to text; the CLI decides where the text goes.
 
 pub mod parse_report;
+pub mod run_files;
+pub mod write;

@@ -10,7 +10,10 @@
 pub mod bai2;
 pub mod camt;
 pub mod cfonb120;
+pub mod csv_table;
+pub mod customers;
 pub mod mt940;
+pub mod open_items;
 pub mod remittance_csv;
 pub mod remt;
 pub mod xml;

@@ -5,12 +5,14 @@
 //! found by name, in any order, and unknown columns are ignored. Every
 //! error names the file, the line and the column.
 
-use chrono::NaiveDate;
+use std::collections::HashMap;
+
 use rust_decimal::Decimal;
 
-use crate::error::{Location, ParseError};
+use super::csv_table::Table;
+use super::non_empty;
+use crate::error::ParseError;
 use crate::model::{AdviceLine, Format, Money, RemittanceAdvice};
-use crate::money::parse_amount;
 
 const REQUIRED: [&str; 7] = [
     "advice_id",
@@ -22,145 +24,33 @@ const REQUIRED: [&str; 7] = [
     "paid_amount",
 ];
 
-/// Column positions of the header.
-struct Columns {
-    advice_id: usize,
-    payer_name: usize,
-    payment_date: usize,
-    payment_amount: usize,
-    currency: usize,
-    invoice_id: usize,
-    paid_amount: usize,
-    payment_reference: Option<usize>,
-    deduction_amount: Option<usize>,
-    deduction_reason: Option<usize>,
-}
-
 pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<RemittanceAdvice>, ParseError> {
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(body);
-    let headers = reader
-        .byte_headers()
-        .map_err(|e| csv_error(source, &e))?
-        .clone();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(name))
-    };
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .copied()
-        .filter(|n| find(n).is_none())
-        .collect();
-    if !missing.is_empty() {
-        return Err(ParseError::new(
-            source,
-            Location::LineField {
-                line: 1,
-                field: missing.join(", "),
-            },
-            format!(
-                "the header lacks the required column(s) {}",
-                missing.join(", ")
-            ),
-        ));
-    }
-    let column = |name: &str| find(name).expect("checked above");
-    let columns = Columns {
-        advice_id: column("advice_id"),
-        payer_name: column("payer_name"),
-        payment_date: column("payment_date"),
-        payment_amount: column("payment_amount"),
-        currency: column("currency"),
-        invoice_id: column("invoice_id"),
-        paid_amount: column("paid_amount"),
-        payment_reference: find("payment_reference"),
-        deduction_amount: find("deduction_amount"),
-        deduction_reason: find("deduction_reason"),
-    };
+    let mut table = Table::open(source, bytes, &REQUIRED)?;
+    let advice_id_column = table.column("advice_id");
+    let payer_name_column = table.column("payer_name");
+    let payment_date_column = table.column("payment_date");
+    let payment_amount_column = table.column("payment_amount");
+    let currency_column = table.column("currency");
+    let invoice_id_column = table.column("invoice_id");
+    let paid_amount_column = table.column("paid_amount");
+    let payment_reference_column = table.column("payment_reference");
+    let deduction_amount_column = table.column("deduction_amount");
+    let deduction_reason_column = table.column("deduction_reason");
     let mut advices: Vec<RemittanceAdvice> = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(csv_error(source, &e)),
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        let field = |index: usize, name: &str| -> Result<&str, ParseError> {
-            let raw = record.get(index).unwrap_or(b"");
-            std::str::from_utf8(raw).map(str::trim).map_err(|_| {
-                ParseError::new(
-                    source,
-                    Location::LineField {
-                        line,
-                        field: name.to_string(),
-                    },
-                    "not valid UTF-8 (the remittance CSV must be UTF-8)",
-                )
-            })
-        };
-        let located = |name: &str, message: String| {
-            ParseError::new(
-                source,
-                Location::LineField {
-                    line,
-                    field: name.to_string(),
-                },
-                message,
-            )
-        };
-        let required = |index: usize, name: &str| -> Result<&str, ParseError> {
-            let value = field(index, name)?;
-            if value.is_empty() {
-                return Err(located(name, "is empty; a value is required".to_string()));
-            }
-            Ok(value)
-        };
-        let amount = |index: usize, name: &str| -> Result<Decimal, ParseError> {
-            parse_amount(required(index, name)?).map_err(|m| located(name, m))
-        };
-        let advice_id = required(columns.advice_id, "advice_id")?.to_string();
-        let payer_name = required(columns.payer_name, "payer_name")?.to_string();
-        let date_text = required(columns.payment_date, "payment_date")?;
-        let payment_date = NaiveDate::parse_from_str(date_text, "%Y-%m-%d").map_err(|_| {
-            located(
-                "payment_date",
-                format!("expected a date YYYY-MM-DD, found {date_text:?}"),
-            )
-        })?;
-        let payment_amount = amount(columns.payment_amount, "payment_amount")?;
-        let currency = required(columns.currency, "currency")?.to_ascii_uppercase();
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(located(
-                "currency",
-                format!("expected an ISO 4217 code such as EUR, found {currency:?}"),
-            ));
-        }
-        let invoice_ref = required(columns.invoice_id, "invoice_id")?.to_string();
-        let paid_amount = amount(columns.paid_amount, "paid_amount")?;
-        let payment_reference = match columns.payment_reference {
-            Some(index) => {
-                Some(field(index, "payment_reference")?.to_string()).filter(|r| !r.is_empty())
-            }
-            None => None,
-        };
-        let deduction_amount = match columns.deduction_amount {
-            Some(index) if !field(index, "deduction_amount")?.is_empty() => {
-                Some(amount(index, "deduction_amount")?)
-            }
-            _ => None,
-        };
-        let deduction_reason = match columns.deduction_reason {
-            Some(index) => {
-                Some(field(index, "deduction_reason")?.to_string()).filter(|r| !r.is_empty())
-            }
-            None => None,
-        };
+    // advice_id -> position in `advices`: rows of one advice need not be
+    // adjacent, and a linear search would be quadratic on large files.
+    let mut positions: HashMap<String, usize> = HashMap::new();
+    while let Some(row) = table.next_row()? {
+        let advice_id = row.required(advice_id_column, "advice_id")?.to_string();
+        let payer_name = row.required(payer_name_column, "payer_name")?.to_string();
+        let payment_date = row.date(payment_date_column, "payment_date")?;
+        let payment_amount = row.amount(payment_amount_column, "payment_amount")?;
+        let currency = row.currency(currency_column, "currency")?;
+        let invoice_ref = row.required(invoice_id_column, "invoice_id")?.to_string();
+        let paid_amount = row.amount(paid_amount_column, "paid_amount")?;
+        let payment_reference = non_empty(row.text(payment_reference_column, "payment_reference")?);
+        let deduction_amount = row.amount_opt(deduction_amount_column, "deduction_amount")?;
+        let deduction_reason = non_empty(row.text(deduction_reason_column, "deduction_reason")?);
         let advice_line = AdviceLine {
             invoice_ref,
             paid_amount: Some(paid_amount),
@@ -168,8 +58,9 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<RemittanceAdvice>, ParseE
             deduction_reason,
             amount_due: None,
         };
-        match advices.iter_mut().find(|a| a.advice_id == advice_id) {
-            Some(advice) => {
+        match positions.get(&advice_id) {
+            Some(&position) => {
+                let advice = &mut advices[position];
                 let same_payment = advice.payer_name.as_deref() == Some(payer_name.as_str())
                     && advice.payment_date == Some(payment_date)
                     && advice
@@ -177,7 +68,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<RemittanceAdvice>, ParseE
                         .as_ref()
                         .is_some_and(|m| m.amount == payment_amount && m.currency == currency);
                 if !same_payment {
-                    return Err(located(
+                    return Err(row.error(
                         "advice_id",
                         format!(
                             "advice {advice_id:?} already has another payer, date, amount or currency on an earlier line; every row of an advice must agree"
@@ -189,20 +80,23 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<RemittanceAdvice>, ParseE
                 }
                 advice.lines.push(advice_line);
             }
-            None => advices.push(RemittanceAdvice {
-                format: Format::RemittanceCsv,
-                source: source.to_string(),
-                advice_id,
-                payer_name: Some(payer_name),
-                payment_reference,
-                payment_amount: Some(Money {
-                    amount: payment_amount,
-                    currency,
-                }),
-                payment_date: Some(payment_date),
-                lines: vec![advice_line],
-                warnings: Vec::new(),
-            }),
+            None => {
+                positions.insert(advice_id.clone(), advices.len());
+                advices.push(RemittanceAdvice {
+                    format: Format::RemittanceCsv,
+                    source: source.to_string(),
+                    advice_id,
+                    payer_name: Some(payer_name),
+                    payment_reference,
+                    payment_amount: Some(Money {
+                        amount: payment_amount,
+                        currency,
+                    }),
+                    payment_date: Some(payment_date),
+                    lines: vec![advice_line],
+                    warnings: Vec::new(),
+                })
+            }
         }
     }
     for advice in &mut advices {
@@ -219,25 +113,10 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<RemittanceAdvice>, ParseE
     Ok(advices)
 }
 
-fn csv_error(source: &str, error: &csv::Error) -> ParseError {
-    let line = error.position().map_or(1, |p| p.line());
-    let message = match error.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
-            format!("expected {expected_len} fields like the header, found {len}")
-        }
-        csv::ErrorKind::Utf8 { .. } => {
-            "not valid UTF-8 (the remittance CSV must be UTF-8)".to_string()
-        }
-        _ => format!("unreadable CSV: {error}"),
-    };
-    ParseError::new(source, Location::Line(line), message)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Location;
 
     const GOOD: &str = "\u{feff}advice_id,payer_name,payment_date,payment_amount,currency,invoice_id,paid_amount,deduction_amount,deduction_reason,extra\n\
         ADV-1,Legrand SA,2026-04-01,4980.00,EUR,FA-2026-000201,2940.00,60.00,escompte 2%,x\n\

@@ -1,0 +1,302 @@
+//! `recon run` at the I/O edge: reads the inputs the contract names, calls
+//! the pure core (`run::run`), renders the files and writes them with the
+//! manifest. The CLI (and the tests) call `execute`; it never exits the
+//! process, it returns what happened.
+//!
+//! Errors are of two kinds, as the contract's exit codes: unusable input
+//! (2: a `ParseError` naming file, line or element, and field) and internal
+//! failures (1: a broken invariant or an I/O error writing outputs).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::{Location, ParseError};
+use crate::input::{collect_files, load_files, read_file};
+use crate::output::run_files::{self, Summary};
+use crate::output::write::{sha256_hex, write_all};
+use crate::parse::{customers, open_items};
+use crate::run::{RunInputs, RunResult, run};
+
+/// The engine version recorded in every manifest.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The arguments of `recon run`.
+#[derive(Debug, Clone, Default)]
+pub struct RunArgs {
+    pub open_items: PathBuf,
+    pub customers: Option<PathBuf>,
+    pub statements: Vec<PathBuf>,
+    pub remittances: Vec<PathBuf>,
+    pub settlements: Vec<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub out: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunFailure {
+    /// Exit 2.
+    #[error("{0}")]
+    Input(#[from] ParseError),
+    /// Exit 1.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl RunFailure {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunFailure::Input(_) => 2,
+            RunFailure::Internal(_) => 1,
+        }
+    }
+}
+
+pub struct RunReport {
+    pub summary: Summary,
+    pub warnings: Vec<String>,
+    pub result: RunResult,
+}
+
+#[derive(Serialize)]
+struct InputRecord {
+    role: &'static str,
+    path: String,
+    size: u64,
+    sha256: String,
+}
+
+fn file_error(path: &Path, message: String) -> ParseError {
+    ParseError::new(&path.display().to_string(), Location::File, message)
+}
+
+/// Reads every input, runs, writes every output. `Err` leaves `args.out`
+/// as it was.
+pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
+    let mut stages: BTreeMap<String, u64> = BTreeMap::new();
+    let started = Instant::now();
+    let mut records: Vec<InputRecord> = Vec::new();
+    let record = |role: &'static str, path: &Path, bytes: &[u8], records: &mut Vec<InputRecord>| {
+        records.push(InputRecord {
+            role,
+            path: path.display().to_string(),
+            size: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+        });
+    };
+    if !args.settlements.is_empty() {
+        return Err(RunFailure::Input(file_error(
+            &args.settlements[0],
+            "settlement reports (--settlements) are not read by this version yet; run without them"
+                .into(),
+        )));
+    }
+    let config = match &args.config {
+        Some(path) => {
+            let bytes = read_file(path)?;
+            record("config", path, &bytes, &mut records);
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| file_error(path, "the config is not UTF-8".into()))?;
+            Config::from_toml(text).map_err(|m| file_error(path, format!("invalid config: {m}")))?
+        }
+        None => Config::default(),
+    };
+    let items_bytes = read_file(&args.open_items)?;
+    record("open_items", &args.open_items, &items_bytes, &mut records);
+    let customers_bytes = match &args.customers {
+        Some(path) => {
+            let bytes = read_file(path)?;
+            record("customers", path, &bytes, &mut records);
+            Some(bytes)
+        }
+        None => None,
+    };
+    let items_source = args.open_items.display().to_string();
+    let customers_source = args
+        .customers
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let (items, customers) = rayon::join(
+        || open_items::parse(&items_source, &items_bytes),
+        || match &customers_bytes {
+            Some(bytes) => customers::parse(&customers_source, bytes),
+            None => Ok(Vec::new()),
+        },
+    );
+    let (items, customers) = (items?, customers?);
+    drop(items_bytes);
+    drop(customers_bytes);
+
+    let statement_files = collect_files(&args.statements)?;
+    let remittance_files = collect_files(&args.remittances)?;
+    let mut inputs = RunInputs {
+        lines: Vec::new(),
+        own_accounts: HashSet::new(),
+        items,
+        customers,
+        advices: Vec::new(),
+        config,
+    };
+    let mut warnings = Vec::new();
+    let mut statement_sources: HashMap<String, String> = HashMap::new();
+    for (files, as_statements) in [(&statement_files, true), (&remittance_files, false)] {
+        for (path, loaded) in files.iter().zip(load_files(files, as_statements)) {
+            let loaded = loaded?;
+            records.push(InputRecord {
+                role: if as_statements {
+                    "statements"
+                } else {
+                    "remittances"
+                },
+                path: path.display().to_string(),
+                size: loaded.size,
+                sha256: loaded.sha256.clone(),
+            });
+            for key in &loaded.statement_keys {
+                if let Some(first) = statement_sources.insert(key.clone(), loaded.source.clone()) {
+                    return Err(RunFailure::Input(ParseError::new(
+                        &loaded.source,
+                        Location::File,
+                        format!(
+                            "holds a statement already read from {first} (same account, id, dates and balances); give each statement once"
+                        ),
+                    )));
+                }
+            }
+            if loaded.statements_ignored > 0 {
+                warnings.push(format!(
+                    "{}: {} statement(s) in a file given as a remittance advice are not matched; give statements with --statements",
+                    loaded.source, loaded.statements_ignored
+                ));
+            }
+            warnings.extend(
+                loaded
+                    .warnings
+                    .iter()
+                    .map(|w| format!("{}: {w}", loaded.source)),
+            );
+            inputs.lines.extend(loaded.lines);
+            inputs.own_accounts.extend(loaded.accounts);
+            inputs.advices.extend(loaded.advices);
+        }
+    }
+    stages.insert("read".into(), started.elapsed().as_millis() as u64);
+
+    let matching = Instant::now();
+    let config_text = inputs.config.to_toml();
+    let result = run(inputs).map_err(|e| RunFailure::Internal(e.to_string()))?;
+    stages.insert("match".into(), matching.elapsed().as_millis() as u64);
+
+    let writing = Instant::now();
+    let outputs: Vec<(&str, Vec<u8>)> = {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        rayon::join(
+            || {
+                a.push(("allocations.csv", run_files::allocations_csv(&result)));
+                a.push(("exceptions.csv", run_files::exceptions_csv(&result)));
+                a.push(("disputes.csv", run_files::disputes_csv(&result)));
+            },
+            || {
+                b.push(("open_items.csv", run_files::open_items_csv(&result)));
+                b.push(("journal.fec.txt", run_files::journal_fec(&result)));
+            },
+        );
+        a.into_iter().chain(b).collect()
+    };
+    check_outputs(&result).map_err(RunFailure::Internal)?;
+    let mut summary = Summary::of(&result);
+    records.sort_by(|a, b| (a.role, &a.path).cmp(&(b.role, &b.path)));
+    let manifest = manifest_json(&config_text, &records, &outputs, &summary);
+    let mut files = outputs;
+    files.push(("manifest.json", manifest));
+    write_all(&args.out, &files).map_err(|e| {
+        RunFailure::Internal(format!(
+            "cannot write outputs to {}: {e}",
+            args.out.display()
+        ))
+    })?;
+    stages.insert("write".into(), writing.elapsed().as_millis() as u64);
+    stages.insert("total".into(), started.elapsed().as_millis() as u64);
+    summary.stage_ms = stages;
+    Ok(RunReport {
+        summary,
+        warnings,
+        result,
+    })
+}
+
+/// The contract's invariants, checked again on the finished result before
+/// anything is written: per line, applied + to review = line amount; per
+/// item, no open amount changed sign.
+fn check_outputs(result: &RunResult) -> Result<(), String> {
+    for (line, decision) in result.lines.iter().zip(&result.decisions) {
+        let applied: rust_decimal::Decimal =
+            decision.outcome.proposals.iter().map(|p| p.amount).sum();
+        let reviewed: rust_decimal::Decimal =
+            decision.outcome.reviews.iter().map(|r| r.amount).sum();
+        let signed = if line.amount.is_sign_negative() {
+            -reviewed
+        } else {
+            reviewed
+        };
+        if applied + signed != line.amount {
+            return Err(format!(
+                "internal error: line {} does not add up",
+                line.line_id
+            ));
+        }
+    }
+    for (item, open) in result.items.iter().zip(&result.open_after) {
+        let flipped = (item.open_amount.is_sign_positive()
+            && open.is_sign_negative()
+            && !open.is_zero())
+            || (item.open_amount.is_sign_negative() && open.is_sign_positive() && !open.is_zero());
+        if flipped {
+            return Err(format!(
+                "internal error: open amount of {} changed sign",
+                item.invoice_id
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn manifest_json(
+    config_text: &str,
+    inputs: &[InputRecord],
+    outputs: &[(&str, Vec<u8>)],
+    summary: &Summary,
+) -> Vec<u8> {
+    let outputs_hashes: BTreeMap<&str, String> =
+        outputs.iter().map(|(n, b)| (*n, sha256_hex(b))).collect();
+    let mut id_source = format!("{VERSION}\n{config_text}\n");
+    for input in inputs {
+        id_source.push_str(&format!("{} {} {}\n", input.role, input.path, input.sha256));
+    }
+    let run_id = sha256_hex(id_source.as_bytes())[..16].to_string();
+    let config: toml::Value =
+        toml::from_str(config_text).unwrap_or(toml::Value::Table(Default::default()));
+    // Timings vary run to run: the manifest, hashed and compared by replay,
+    // leaves them out.
+    let mut counts = serde_json::to_value(summary).unwrap_or_default();
+    if let Some(object) = counts.as_object_mut() {
+        object.remove("stage_ms");
+    }
+    let manifest = serde_json::json!({
+        "engine": "recon",
+        "version": VERSION,
+        "commit": option_env!("RECON_COMMIT").unwrap_or("unknown"),
+        "run_id": run_id,
+        "config": config,
+        "inputs": inputs,
+        "outputs": outputs_hashes,
+        "counts": counts,
+    });
+    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    text.push('\n');
+    text.into_bytes()
+}

@@ -1,0 +1,1003 @@
+//! Phase 2 of matching: one line's evidence, the open amounts as they stand
+//! after every earlier line, and the policy give an `Outcome`: the amounts
+//! to apply, what goes to review and why, and the explanation.
+//!
+//! Reads `Book` (open amounts, advices used, IBANs learned), never writes
+//! it: `apply::Book::commit` does, so a decision cannot half-happen.
+
+use rust_decimal::Decimal;
+
+use super::Line;
+use super::evidence::{Context, Evidence, Found, PayerHow, RefHit, RefKind};
+use super::index::{Index, KeyForm, cents, unpack};
+use super::subset;
+use super::text::{compact, key_hash, name_key, name_similarity};
+use crate::apply::Book;
+use crate::config::Twins;
+
+/// Why a line (or the rest of it) needs a person. One closed list in
+/// precedence order; the snake_case names are the contract's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Money out, or a credit that is no customer's payment (interest, tax
+    /// refund, internal transfer, ...).
+    NotReceivable,
+    /// The line pays something already settled (by an earlier line of this
+    /// run or before it).
+    DuplicatePayment,
+    /// The line's currency is not the referenced invoices'.
+    CurrencyMismatch,
+    /// Several referenced invoices paid short beyond the tolerance, or an
+    /// advice or payout whose total does not agree.
+    AmountMismatch,
+    /// An advice line that names no open item.
+    PartialRemittance,
+    /// More was paid than the referenced invoices' open total.
+    Overpayment,
+    /// Two or more equally good answers.
+    Ambiguous,
+    /// Payer identified, nothing of theirs fits the amount.
+    NoCandidate,
+    /// No reference and no payer identified.
+    UnknownPayer,
+}
+
+impl Reason {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::NotReceivable => "not_receivable",
+            Reason::DuplicatePayment => "duplicate_payment",
+            Reason::CurrencyMismatch => "currency_mismatch",
+            Reason::AmountMismatch => "amount_mismatch",
+            Reason::PartialRemittance => "partial_remittance",
+            Reason::Overpayment => "overpayment",
+            Reason::Ambiguous => "ambiguous",
+            Reason::NoCandidate => "no_candidate",
+            Reason::UnknownPayer => "unknown_payer",
+        }
+    }
+}
+
+/// Kind of an allocation row (the contract's `kind` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Invoice,
+    BankFee,
+    Discount,
+    Writeoff,
+    Fx,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Invoice => "invoice",
+            Kind::BankFee => "bank_fee",
+            Kind::Discount => "discount",
+            Kind::Writeoff => "writeoff",
+            Kind::Fx => "fx",
+        }
+    }
+}
+
+/// An amount to apply: to an invoice, or an adjustment of the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    pub item: Option<u32>,
+    pub kind: Kind,
+    /// Signed as the contract says (invoice rows: settled on the item;
+    /// adjustments: negative when the company absorbs a cost).
+    pub amount: Decimal,
+    pub rule: &'static str,
+    /// Per mille (0..=1000).
+    pub confidence: u16,
+}
+
+/// A candidate settlement offered to the reviewer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub items: Vec<u32>,
+    pub score: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// Positive: the amount left to explain.
+    pub amount: Decimal,
+    pub reason: Reason,
+    pub suggestions: Vec<Suggestion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispute {
+    pub item: u32,
+    pub amount: Decimal,
+    pub reason: String,
+    pub advice: u32,
+}
+
+/// What to do with one line.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    pub proposals: Vec<Proposal>,
+    pub reviews: Vec<Review>,
+    pub disputes: Vec<Dispute>,
+    pub advice_used: Option<u32>,
+    /// A payer IBAN to remember for this customer (settled on references).
+    pub learn_iban: Option<(String, u32)>,
+    /// The customer the line was attributed to, and how.
+    pub customer: Option<(u32, &'static str)>,
+    /// The rule that decided, for the decision log.
+    pub rule: &'static str,
+    /// Human-readable steps of the reasoning, in order.
+    pub notes: Vec<String>,
+}
+
+impl Outcome {
+    fn review(&mut self, amount: Decimal, reason: Reason, suggestions: Vec<Suggestion>) {
+        if amount.is_zero() && !self.proposals.is_empty() {
+            return;
+        }
+        self.reviews.push(Review {
+            amount: amount.abs(),
+            reason,
+            suggestions,
+        });
+    }
+}
+
+/// Confidence of identifying a payer, per mille.
+fn payer_confidence(how: PayerHow, score: f64) -> u16 {
+    match how {
+        PayerHow::Iban => 950,
+        PayerHow::LearnedIban => 920,
+        PayerHow::Name => (880.0 * score).round() as u16,
+    }
+}
+
+pub fn decide(line: &Line, evidence: &Evidence, cx: &Context<'_>, book: &Book) -> Outcome {
+    let mut out = Outcome::default();
+    if !line.is_credit() {
+        out.rule = "debit";
+        out.notes.push("money out: not a customer receipt".into());
+        out.review(line.amount, Reason::NotReceivable, Vec::new());
+        return out;
+    }
+    let payer = identified_payer(line, evidence, book);
+    if let Some((customer, how, _)) = payer {
+        out.customer = Some((customer, how_name(how)));
+    }
+    for &(advice, how) in &evidence.advices {
+        if book.advice_used(advice) {
+            out.notes.push(format!(
+                "advice {} already used by an earlier line",
+                cx.advices[advice as usize].advice_id
+            ));
+            continue;
+        }
+        if by_advice(line, cx, book, advice, how, &mut out) {
+            return out;
+        }
+    }
+    let references = usable_references(line, evidence, cx, book, payer.map(|p| p.0), &mut out);
+    if !references.is_empty() {
+        by_references(line, cx, book, &references, &mut out);
+        return out;
+    }
+    match payer {
+        Some((customer, how, score)) => {
+            by_customer_amount(line, cx, book, customer, how, score, &mut out)
+        }
+        None => {
+            if let Some(what) = evidence.not_receivable {
+                out.rule = "not_receivable";
+                out.notes.push(format!(
+                    "no reference, no known payer, and the line reads as {what}"
+                ));
+                out.review(line.amount, Reason::NotReceivable, Vec::new());
+            } else {
+                out.rule = "unknown_payer";
+                out.notes.push("no reference found and the payer matches no customer: amount alone never settles".into());
+                let suggestions = unknown_payer_suggestions(line, evidence, cx, book);
+                out.review(line.amount, Reason::UnknownPayer, suggestions);
+            }
+        }
+    }
+    out
+}
+
+fn how_name(how: PayerHow) -> &'static str {
+    match how {
+        PayerHow::Iban => "iban",
+        PayerHow::LearnedIban => "learned_iban",
+        PayerHow::Name => "name",
+    }
+}
+
+/// The payer from the evidence, else from an IBAN learned earlier in the run.
+fn identified_payer(line: &Line, evidence: &Evidence, book: &Book) -> Option<(u32, PayerHow, f64)> {
+    if let Some(p) = &evidence.payer
+        && p.how == PayerHow::Iban
+    {
+        return Some((p.customer, p.how, p.score));
+    }
+    if !line.payer_iban.is_empty()
+        && let Some(customer) = book.learned_iban(&line.payer_iban)
+    {
+        return Some((customer, PayerHow::LearnedIban, 1.0));
+    }
+    evidence
+        .payer
+        .as_ref()
+        .map(|p| (p.customer, p.how, p.score))
+}
+
+/// References that single out items: every hit text must resolve to one
+/// item (of the payer, when known; else the one whose open amount is the
+/// line's), and fragments only then.
+fn usable_references(
+    line: &Line,
+    evidence: &Evidence,
+    cx: &Context<'_>,
+    book: &Book,
+    payer: Option<u32>,
+    out: &mut Outcome,
+) -> Vec<RefHit> {
+    let mut by_text: Vec<(&str, Vec<&RefHit>)> = Vec::new();
+    for hit in &evidence.references {
+        match by_text.iter_mut().find(|(t, _)| *t == hit.text) {
+            Some((_, list)) => list.push(hit),
+            None => by_text.push((&hit.text, vec![hit])),
+        }
+    }
+    let mut kept: Vec<RefHit> = Vec::new();
+    for (text, hits) in by_text {
+        let mut candidates: Vec<&RefHit> = hits.clone();
+        if candidates.len() > 1
+            && let Some(customer) = payer
+        {
+            let own: Vec<&RefHit> = candidates
+                .iter()
+                .copied()
+                .filter(|h| cx.index.item_customer[h.item as usize] == customer)
+                .collect();
+            if !own.is_empty() {
+                candidates = own;
+            }
+        }
+        if candidates.len() > 1 {
+            let agreeing: Vec<&RefHit> = candidates
+                .iter()
+                .copied()
+                .filter(|h| book.open(h.item) == line.amount)
+                .collect();
+            if agreeing.len() == 1 {
+                candidates = agreeing;
+            }
+        }
+        if candidates.len() == 1 {
+            kept.push(candidates[0].clone());
+        } else {
+            out.notes.push(format!(
+                "{text:?} could be any of {} items; not used",
+                candidates.len()
+            ));
+        }
+    }
+    // A fragment never outweighs a full reference to another item.
+    if kept.iter().any(|h| h.kind != RefKind::InvoiceFragment) {
+        kept.retain(|h| h.kind != RefKind::InvoiceFragment);
+    }
+    kept.sort_by_key(|h| h.item);
+    kept.dedup_by_key(|h| h.item);
+    kept
+}
+
+fn by_references(
+    line: &Line,
+    cx: &Context<'_>,
+    book: &Book,
+    references: &[RefHit],
+    out: &mut Outcome,
+) {
+    let strongest = references
+        .iter()
+        .map(|h| h.kind)
+        .min()
+        .unwrap_or(RefKind::InvoiceFragment);
+    let weakest = references
+        .iter()
+        .map(|h| h.kind)
+        .max()
+        .unwrap_or(RefKind::InvoiceFragment);
+    out.rule = strongest.rule();
+    let confidence = weakest.confidence();
+    let all: Vec<u32> = references.iter().map(|h| h.item).collect();
+    for hit in references {
+        let item = &cx.items[hit.item as usize];
+        out.notes.push(format!(
+            "{} {} found in {} as {:?} ({})",
+            describe_kind(hit.kind),
+            item.invoice_id,
+            found_name(hit.found),
+            hit.text,
+            item.customer_id
+        ));
+    }
+    let same_currency: Vec<u32> = all
+        .iter()
+        .copied()
+        .filter(|&i| cx.items[i as usize].currency == line.currency)
+        .collect();
+    if same_currency.is_empty() {
+        out.rule = "currency_mismatch";
+        out.notes.push(format!(
+            "the line is in {}, the referenced items are not",
+            line.currency
+        ));
+        out.review(
+            line.amount,
+            Reason::CurrencyMismatch,
+            vec![Suggestion {
+                items: all,
+                score: confidence,
+            }],
+        );
+        return;
+    }
+    let open: Vec<u32> = same_currency
+        .iter()
+        .copied()
+        .filter(|&i| !book.open(i).is_zero())
+        .collect();
+    let settled: Vec<u32> = same_currency
+        .iter()
+        .copied()
+        .filter(|&i| book.open(i).is_zero())
+        .collect();
+    if open.is_empty() {
+        out.rule = "duplicate_payment";
+        out.notes
+            .push("every referenced item is already settled".into());
+        out.review(
+            line.amount,
+            Reason::DuplicatePayment,
+            vec![Suggestion {
+                items: settled,
+                score: confidence,
+            }],
+        );
+        return;
+    }
+    let due: Decimal = open.iter().map(|&i| book.open(i)).sum();
+    let paid = line.amount;
+    let tolerance = cx.config.writeoff_max;
+    out.notes.push(format!(
+        "due {due}, paid {paid}, charges reported {}",
+        line.charges
+    ));
+    let customers: Vec<u32> = {
+        let mut c: Vec<u32> = open
+            .iter()
+            .map(|&i| cx.index.item_customer[i as usize])
+            .collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    };
+    if customers.len() == 1 {
+        out.customer.get_or_insert((customers[0], "reference"));
+        learn(line, cx, customers[0], out);
+    }
+    let settle_all = |out: &mut Outcome| {
+        for &i in &open {
+            out.proposals.push(Proposal {
+                item: Some(i),
+                kind: Kind::Invoice,
+                amount: book.open(i),
+                rule: strongest.rule(),
+                confidence,
+            });
+        }
+    };
+    let charges = line.charges;
+    if due > Decimal::ZERO && charges > Decimal::ZERO && (paid + charges - due).abs() <= tolerance {
+        settle_all(out);
+        out.proposals.push(adjustment(
+            Kind::BankFee,
+            -charges,
+            "reported_charges",
+            confidence,
+        ));
+        let rest = paid + charges - due;
+        if !rest.is_zero() {
+            out.proposals.push(adjustment(
+                Kind::Writeoff,
+                rest,
+                "writeoff_tolerance",
+                confidence,
+            ));
+        }
+        out.notes
+            .push(format!("settled in full; charges {charges} to bank fees"));
+    } else if due > Decimal::ZERO && (paid - due).abs() <= tolerance {
+        settle_all(out);
+        if paid != due {
+            out.proposals.push(adjustment(
+                Kind::Writeoff,
+                paid - due,
+                "writeoff_tolerance",
+                confidence,
+            ));
+            out.notes.push(format!(
+                "difference {} within writeoff_max {tolerance}",
+                paid - due
+            ));
+        }
+    } else if paid < due {
+        if open.len() == 1 {
+            out.rule = "partial_payment";
+            out.proposals.push(Proposal {
+                item: Some(open[0]),
+                kind: Kind::Invoice,
+                amount: paid,
+                rule: "partial_payment",
+                confidence,
+            });
+            out.notes
+                .push(format!("partial payment: {} stays open", due - paid));
+        } else {
+            out.rule = "amount_mismatch";
+            out.notes.push(format!(
+                "{} items referenced, paid {} short of their total, no advice says how",
+                open.len(),
+                due - paid
+            ));
+            out.review(
+                paid,
+                Reason::AmountMismatch,
+                vec![Suggestion {
+                    items: open.clone(),
+                    score: confidence.min(900),
+                }],
+            );
+        }
+    } else if due <= Decimal::ZERO {
+        out.rule = "amount_mismatch";
+        out.notes
+            .push("the referenced items are credit notes: nothing to receive".into());
+        out.review(
+            paid,
+            Reason::AmountMismatch,
+            vec![Suggestion {
+                items: open.clone(),
+                score: 500,
+            }],
+        );
+    } else {
+        settle_all(out);
+        let reason = if settled.is_empty() {
+            Reason::Overpayment
+        } else {
+            Reason::DuplicatePayment
+        };
+        out.notes
+            .push(format!("{} paid beyond the open total", paid - due));
+        out.review(paid - due, reason, Vec::new());
+    }
+}
+
+/// Remember the payer's IBAN for a customer settled on references, when
+/// the payer's name is the customer's (a third party paying for the
+/// customer must not teach its IBAN).
+fn learn(line: &Line, cx: &Context<'_>, customer: u32, out: &mut Outcome) {
+    if line.payer_iban.is_empty() || cx.index.ibans.contains_key(&line.payer_iban) {
+        return;
+    }
+    let name = name_key(&line.payer_name);
+    let known = name_key(&cx.index.customer_names[customer as usize]);
+    if name_similarity(&name, &known) >= cx.config.name_similarity_min {
+        out.learn_iban = Some((line.payer_iban.clone(), customer));
+    }
+}
+
+fn adjustment(kind: Kind, amount: Decimal, rule: &'static str, confidence: u16) -> Proposal {
+    Proposal {
+        item: None,
+        kind,
+        amount,
+        rule,
+        confidence,
+    }
+}
+
+fn describe_kind(kind: RefKind) -> &'static str {
+    match kind {
+        RefKind::Rf => "RF creditor reference of",
+        RefKind::PaymentReference => "payment reference of",
+        RefKind::InvoiceNumber => "invoice number",
+        RefKind::InvoiceNumberNoisy => "invoice number (altered)",
+        RefKind::InvoiceFragment => "invoice number fragment of",
+    }
+}
+
+fn found_name(found: Found) -> &'static str {
+    match found {
+        Found::Structured => "structured remittance",
+        Found::EndToEndId => "end-to-end id",
+        Found::RemittanceText => "remittance text",
+        Found::OtherText => "entry information",
+    }
+}
+
+/// Words in a deduction reason that make it an early-payment discount.
+const DISCOUNT_WORDS: &[&str] = &[
+    "ESCOMPTE",
+    "DISC",
+    "DISCOUNT",
+    "EARLY PAYMENT",
+    "SKONTO",
+    "REMISE",
+];
+
+/// Settles what an advice lists. Returns false (and changes nothing) when
+/// the advice does not describe this line's amount.
+fn by_advice(
+    line: &Line,
+    cx: &Context<'_>,
+    book: &Book,
+    advice_index: u32,
+    how: &'static str,
+    out: &mut Outcome,
+) -> bool {
+    let advice = &cx.advices[advice_index as usize];
+    let paid_total: Decimal = advice.lines.iter().filter_map(|l| l.paid_amount).sum();
+    let tolerance = cx.config.writeoff_max;
+    let difference = line.amount - paid_total;
+    if difference.abs() > tolerance {
+        out.notes.push(format!(
+            "advice {} lists {paid_total}, the line is {}: not this payment",
+            advice.advice_id, line.amount
+        ));
+        return false;
+    }
+    out.rule = "advice";
+    out.advice_used = Some(advice_index);
+    out.notes
+        .push(format!("advice {} linked ({how})", advice.advice_id));
+    let payer_customer = out.customer.map(|c| c.0);
+    let mut unresolved = Decimal::ZERO;
+    let mut beyond_open = Decimal::ZERO;
+    let mut duplicate = false;
+    let mut unresolved_refs: Vec<String> = Vec::new();
+    let mut customers: Vec<u32> = Vec::new();
+    // Open amounts as this advice consumes them (an advice may list an
+    // invoice twice).
+    let mut taken: Vec<(u32, Decimal)> = Vec::new();
+    for advice_line in &advice.lines {
+        let paid = advice_line.paid_amount.unwrap_or(Decimal::ZERO);
+        let Some(item) = resolve_quoted(&advice_line.invoice_ref, cx, payer_customer) else {
+            unresolved += paid;
+            unresolved_refs.push(advice_line.invoice_ref.clone());
+            continue;
+        };
+        customers.push(cx.index.item_customer[item as usize]);
+        let already: Decimal = taken.iter().filter(|t| t.0 == item).map(|t| t.1).sum();
+        let open = book.open(item) - already;
+        let deduction = advice_line.deduction_amount.unwrap_or(Decimal::ZERO);
+        let is_discount = !deduction.is_zero()
+            && advice_line.deduction_reason.as_deref().is_some_and(|r| {
+                let folded = r.to_uppercase();
+                DISCOUNT_WORDS.iter().any(|w| folded.contains(w))
+            });
+        let mut apply = paid;
+        if is_discount {
+            apply += deduction;
+        }
+        // Never beyond what is open, never changing its sign.
+        let applicable = if open.is_sign_negative() {
+            apply.max(open).min(Decimal::ZERO)
+        } else {
+            apply.min(open).max(Decimal::ZERO)
+        };
+        if open.is_zero() {
+            duplicate = true;
+        }
+        let excess = apply - applicable;
+        if !applicable.is_zero() {
+            out.proposals.push(Proposal {
+                item: Some(item),
+                kind: Kind::Invoice,
+                amount: applicable,
+                rule: "advice",
+                confidence: 990,
+            });
+            taken.push((item, applicable));
+        }
+        if is_discount {
+            let discount = deduction.min(applicable.abs());
+            out.proposals.push(adjustment(
+                Kind::Discount,
+                -discount,
+                "advice_discount",
+                990,
+            ));
+            beyond_open += excess - (deduction - discount);
+        } else {
+            beyond_open += excess;
+            if !deduction.is_zero() {
+                out.disputes.push(Dispute {
+                    item,
+                    amount: deduction,
+                    reason: advice_line
+                        .deduction_reason
+                        .clone()
+                        .unwrap_or_else(|| "deduction".into()),
+                    advice: advice_index,
+                });
+                out.notes.push(format!(
+                    "{} withheld on {} ({}): stays open, written to disputes",
+                    deduction,
+                    cx.items[item as usize].invoice_id,
+                    advice_line
+                        .deduction_reason
+                        .as_deref()
+                        .unwrap_or("no reason given")
+                ));
+            }
+        }
+    }
+    customers.sort_unstable();
+    customers.dedup();
+    if customers.len() == 1 {
+        out.customer.get_or_insert((customers[0], "advice"));
+    }
+    if !difference.is_zero() {
+        out.proposals.push(adjustment(
+            Kind::Writeoff,
+            difference,
+            "writeoff_tolerance",
+            990,
+        ));
+    }
+    if !unresolved.is_zero() {
+        out.notes.push(format!(
+            "advice lines naming no open item: {}",
+            unresolved_refs.join(", ")
+        ));
+        out.review(unresolved, Reason::PartialRemittance, Vec::new());
+    }
+    if !beyond_open.is_zero() {
+        let reason = if duplicate {
+            Reason::DuplicatePayment
+        } else {
+            Reason::Overpayment
+        };
+        out.review(beyond_open, reason, Vec::new());
+    }
+    true
+}
+
+/// The open item an advice line quotes: its number as issued or altered
+/// (not a bare fragment), one item, the payer's when several.
+fn resolve_quoted(quoted: &str, cx: &Context<'_>, payer: Option<u32>) -> Option<u32> {
+    let key = compact(quoted);
+    let mut found: Vec<u32> = cx
+        .index
+        .invoices
+        .get(key_hash(super::index::DOMAIN_INVOICE, &key))
+        .map(unpack)
+        .filter(|&(item, form)| {
+            form != KeyForm::Fragment && Index::item_has_key(&cx.items[item as usize], &key, form)
+        })
+        .map(|(item, _)| item)
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    if found.len() > 1
+        && let Some(customer) = payer
+    {
+        found.retain(|&i| cx.index.item_customer[i as usize] == customer);
+    }
+    (found.len() == 1).then(|| found[0])
+}
+
+#[allow(clippy::too_many_arguments)]
+fn by_customer_amount(
+    line: &Line,
+    cx: &Context<'_>,
+    book: &Book,
+    customer: u32,
+    how: PayerHow,
+    score: f64,
+    out: &mut Outcome,
+) {
+    let name = &cx.index.customer_names[customer as usize];
+    out.notes.push(format!(
+        "payer identified by {} as {name} (score {score:.3})",
+        how_name(how)
+    ));
+    let base = match how {
+        PayerHow::Iban => "iban",
+        PayerHow::LearnedIban => "learned_iban",
+        PayerHow::Name => "name",
+    };
+    let confidence = payer_confidence(how, score);
+    let open: Vec<u32> = cx.index.customer_items[customer as usize]
+        .iter()
+        .copied()
+        .filter(|&i| !book.open(i).is_zero() && cx.items[i as usize].currency == line.currency)
+        .collect();
+    let paid = line.amount;
+    let exact: Vec<u32> = open
+        .iter()
+        .copied()
+        .filter(|&i| book.open(i) == paid)
+        .collect();
+    let settle = |items: &[u32], rule: &'static str, confidence: u16, out: &mut Outcome| {
+        out.rule = rule;
+        let mut due = Decimal::ZERO;
+        for &i in items {
+            due += book.open(i);
+            out.proposals.push(Proposal {
+                item: Some(i),
+                kind: Kind::Invoice,
+                amount: book.open(i),
+                rule,
+                confidence,
+            });
+        }
+        if due != paid {
+            out.proposals.push(adjustment(
+                Kind::Writeoff,
+                paid - due,
+                "writeoff_tolerance",
+                confidence,
+            ));
+        }
+    };
+    match exact.len() {
+        1 => {
+            settle(&exact, rule_name(base, "amount"), confidence, out);
+            out.notes
+                .push(format!("one open item of the customer is exactly {paid}"));
+            return;
+        }
+        n if n >= 2 => {
+            if cx.config.twins == Twins::Oldest {
+                settle(
+                    &exact[..1],
+                    rule_name(base, "twins_oldest"),
+                    confidence.saturating_sub(100),
+                    out,
+                );
+                out.notes.push(format!("{n} open items of exactly {paid}: the oldest due date settled (twins = \"oldest\")"));
+            } else {
+                out.rule = "ambiguous";
+                out.notes.push(format!(
+                    "{n} open items of exactly {paid} (twins = \"review\")"
+                ));
+                let suggestions = exact
+                    .iter()
+                    .take(3)
+                    .map(|&i| Suggestion {
+                        items: vec![i],
+                        score: 500,
+                    })
+                    .collect();
+                out.review(paid, Reason::Ambiguous, suggestions);
+            }
+            return;
+        }
+        _ => {}
+    }
+    let candidates: Vec<u32> = open
+        .iter()
+        .copied()
+        .take(cx.config.subset_max_candidates)
+        .collect();
+    let amounts: Option<Vec<i64>> = candidates.iter().map(|&i| cents(book.open(i))).collect();
+    let target = cents(paid);
+    let tolerance = cents(cx.config.writeoff_max).unwrap_or(0);
+    if let (Some(amounts), Some(target)) = (amounts, target) {
+        match subset::search(
+            &amounts,
+            target,
+            0,
+            cx.config.subset_max_items,
+            cx.config.subset_max_steps,
+        ) {
+            subset::Found::Unique(picked) => {
+                let items: Vec<u32> = picked.iter().map(|&k| candidates[k]).collect();
+                settle(
+                    &items,
+                    rule_name(base, "combination"),
+                    confidence.saturating_sub(80),
+                    out,
+                );
+                out.notes.push(format!(
+                    "exactly one combination of {} open items equals {paid}",
+                    items.len()
+                ));
+                return;
+            }
+            subset::Found::Ambiguous(sets) => {
+                out.rule = "ambiguous";
+                out.notes.push(format!(
+                    "{} or more combinations of the customer's items equal {paid}",
+                    sets.len()
+                ));
+                let suggestions = sets
+                    .iter()
+                    .take(3)
+                    .map(|s| Suggestion {
+                        items: s.iter().map(|&k| candidates[k]).collect(),
+                        score: 500,
+                    })
+                    .collect();
+                out.review(paid, Reason::Ambiguous, suggestions);
+                return;
+            }
+            subset::Found::GaveUp => {
+                out.notes.push(format!(
+                    "combination search stopped at subset_max_steps ({})",
+                    cx.config.subset_max_steps
+                ));
+            }
+            subset::Found::None => {}
+        }
+        // Within the write-off tolerance: one item, then one combination.
+        let near: Vec<usize> = (0..amounts.len())
+            .filter(|&k| (amounts[k] - target).abs() <= tolerance)
+            .collect();
+        if near.len() == 1 {
+            settle(
+                &[candidates[near[0]]],
+                rule_name(base, "amount_difference"),
+                confidence.saturating_sub(50),
+                out,
+            );
+            out.notes
+                .push(format!("one open item within writeoff_max of {paid}"));
+            return;
+        }
+        if near.is_empty()
+            && tolerance > 0
+            && let subset::Found::Unique(picked) = subset::search(
+                &amounts,
+                target,
+                tolerance,
+                cx.config.subset_max_items,
+                cx.config.subset_max_steps,
+            )
+        {
+            let items: Vec<u32> = picked.iter().map(|&k| candidates[k]).collect();
+            settle(
+                &items,
+                rule_name(base, "combination_difference"),
+                confidence.saturating_sub(130),
+                out,
+            );
+            out.notes.push(format!(
+                "exactly one combination of {} items within writeoff_max of {paid}",
+                items.len()
+            ));
+            return;
+        }
+    }
+    // Something already settled in this run for exactly this amount: the
+    // payment was sent twice.
+    let twice = cx.index.customer_items[customer as usize]
+        .iter()
+        .copied()
+        .find(|&i| {
+            book.settled_in_run(i)
+                && book.open(i).is_zero()
+                && cx.items[i as usize].open_amount == paid
+        });
+    if let Some(item) = twice {
+        out.rule = "duplicate_payment";
+        out.notes.push(format!(
+            "{} of exactly {paid} was settled earlier in this run",
+            cx.items[item as usize].invoice_id
+        ));
+        out.review(
+            paid,
+            Reason::DuplicatePayment,
+            vec![Suggestion {
+                items: vec![item],
+                score: 700,
+            }],
+        );
+        return;
+    }
+    out.rule = "no_candidate";
+    out.notes
+        .push("no open item or combination of the customer fits the amount".into());
+    let mut nearest: Vec<(Decimal, u32)> = open
+        .iter()
+        .map(|&i| ((book.open(i) - paid).abs(), i))
+        .collect();
+    nearest.sort();
+    let suggestions = nearest
+        .iter()
+        .take(3)
+        .map(|&(difference, i)| {
+            let ratio = if paid.is_zero() {
+                Decimal::ONE
+            } else {
+                (difference / paid).min(Decimal::ONE)
+            };
+            let score = 600
+                - (ratio * Decimal::from(500))
+                    .round()
+                    .try_into()
+                    .unwrap_or(500i64) as i32;
+            Suggestion {
+                items: vec![i],
+                score: score.clamp(50, 600) as u16,
+            }
+        })
+        .collect();
+    out.review(paid, Reason::NoCandidate, suggestions);
+}
+
+fn rule_name(base: &'static str, what: &'static str) -> &'static str {
+    match (base, what) {
+        ("iban", "amount") => "iban_amount",
+        ("iban", "twins_oldest") => "iban_twins_oldest",
+        ("iban", "combination") => "iban_combination",
+        ("iban", "amount_difference") => "iban_amount_difference",
+        ("iban", "combination_difference") => "iban_combination_difference",
+        ("learned_iban", "amount") => "learned_iban_amount",
+        ("learned_iban", "twins_oldest") => "learned_iban_twins_oldest",
+        ("learned_iban", "combination") => "learned_iban_combination",
+        ("learned_iban", "amount_difference") => "learned_iban_amount_difference",
+        ("learned_iban", "combination_difference") => "learned_iban_combination_difference",
+        ("name", "amount") => "name_amount",
+        ("name", "twins_oldest") => "name_twins_oldest",
+        ("name", "combination") => "name_combination",
+        ("name", "amount_difference") => "name_amount_difference",
+        _ => "name_combination_difference",
+    }
+}
+
+/// Items of the line's exact amount among the customers the name might be,
+/// else anyone's: offered, never applied.
+fn unknown_payer_suggestions(
+    line: &Line,
+    evidence: &Evidence,
+    cx: &Context<'_>,
+    book: &Book,
+) -> Vec<Suggestion> {
+    let Some(amount) = cents(line.amount) else {
+        return Vec::new();
+    };
+    let mut suggestions: Vec<Suggestion> = Vec::new();
+    for &(customer, score) in &evidence.payer_candidates {
+        for &i in &cx.index.customer_items[customer as usize] {
+            if book.open(i) == line.amount && suggestions.len() < 3 {
+                suggestions.push(Suggestion {
+                    items: vec![i],
+                    score: (600.0 * score) as u16,
+                });
+            }
+        }
+    }
+    if suggestions.is_empty()
+        && let Some(items) = cx.index.items_by_amount.get(&amount)
+    {
+        for &i in items
+            .iter()
+            .filter(|&&i| book.open(i) == line.amount)
+            .take(3)
+        {
+            suggestions.push(Suggestion {
+                items: vec![i],
+                score: 200,
+            });
+        }
+    }
+    suggestions
+}

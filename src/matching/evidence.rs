@@ -1,0 +1,452 @@
+//! Phase 1 of matching: everything a line says about itself, found against
+//! the read-only indices. No open amount is read here (they change as lines
+//! are committed), so this runs for all lines in parallel and its result
+//! never depends on thread scheduling.
+
+use std::collections::HashSet;
+
+use super::Line;
+use super::index::{
+    DOMAIN_ADVICE, DOMAIN_INVOICE, DOMAIN_PAYMENT_REFERENCE, Index, KeyForm, cents, unpack,
+};
+use super::text::{KeyHasher, compact, is_valid_rf, name_key, name_similarity, tokens};
+use crate::config::Config;
+use crate::model::{OpenItem, RemittanceAdvice};
+
+/// Tokens of one line's text scanned for references: remittance fields are
+/// at most 140 characters per line in every format, a few lines per entry;
+/// this bounds a pathological line without losing real ones.
+pub const TEXT_TOKENS_MAX: usize = 400;
+
+/// Adjacent tokens joined to rebuild a reference a payer split ("FA 2026
+/// 000123") or a bank wrapped across lines; RF references printed in groups
+/// of four may take up to `RF_TOKENS_MAX`.
+pub const JOIN_TOKENS_MAX: usize = 4;
+pub const RF_TOKENS_MAX: usize = 8;
+
+/// Name candidates scored per line before the fuzzy search gives up.
+pub const NAME_CANDIDATES_MAX: usize = 4_000;
+
+/// What identified an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RefKind {
+    /// A valid ISO 11649 creditor reference equal to the item's.
+    Rf = 0,
+    /// The item's own payment reference (not RF).
+    PaymentReference = 1,
+    /// The invoice number as issued.
+    InvoiceNumber = 2,
+    /// The invoice number with separators, zeros, prefix or year changed.
+    InvoiceNumberNoisy = 3,
+    /// The last number group alone: counts only if it resolves to one item.
+    InvoiceFragment = 4,
+}
+
+impl RefKind {
+    pub fn rule(self) -> &'static str {
+        match self {
+            RefKind::Rf => "rf_reference",
+            RefKind::PaymentReference => "payment_reference",
+            RefKind::InvoiceNumber => "invoice_number",
+            RefKind::InvoiceNumberNoisy => "invoice_number_noisy",
+            RefKind::InvoiceFragment => "invoice_fragment",
+        }
+    }
+
+    pub fn confidence(self) -> u16 {
+        match self {
+            RefKind::Rf => 990,
+            RefKind::PaymentReference => 980,
+            RefKind::InvoiceNumber => 970,
+            RefKind::InvoiceNumberNoisy => 930,
+            RefKind::InvoiceFragment => 850,
+        }
+    }
+}
+
+/// Where a reference was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Found {
+    Structured,
+    EndToEndId,
+    RemittanceText,
+    OtherText,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefHit {
+    pub item: u32,
+    pub kind: RefKind,
+    pub found: Found,
+    /// The text as it matched (compact).
+    pub text: String,
+}
+
+/// How the payer was identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayerHow {
+    /// IBAN listed for the customer in the customers file.
+    Iban,
+    /// IBAN learned earlier in the run (set by `decide`, not here).
+    LearnedIban,
+    /// Name or alias, with its similarity.
+    Name,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payer {
+    pub customer: u32,
+    pub how: PayerHow,
+    /// 1.0 for an IBAN or an exact normalised name.
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Evidence {
+    /// Items referenced, strongest hit per item, sorted by item.
+    pub references: Vec<RefHit>,
+    /// Advices linked by payment reference, then by payer + amount + date.
+    pub advices: Vec<(u32, &'static str)>,
+    pub payer: Option<Payer>,
+    /// Customers the name could be when it did not single one out.
+    pub payer_candidates: Vec<(u32, f64)>,
+    /// Why the line looks like something other than a customer payment.
+    pub not_receivable: Option<&'static str>,
+}
+
+/// Words that mark a credit as no customer's payment (upper case, accents
+/// folded), with the name the exception gives. Checked only when nothing
+/// ties the line to a customer.
+const NOT_RECEIVABLE: &[(&str, &str)] = &[
+    ("INTERETS", "interest"),
+    ("INTERET CREDITEUR", "interest"),
+    ("INTEREST", "interest"),
+    ("REMBOURSEMENT TVA", "tax refund"),
+    ("REMB TVA", "tax refund"),
+    ("CREDIT TVA", "tax refund"),
+    ("DGFIP", "tax refund"),
+    ("TRESOR PUBLIC", "tax refund"),
+    ("IMPOTS", "tax refund"),
+    ("TAX REFUND", "tax refund"),
+    ("VIREMENT INTERNE", "internal transfer"),
+    ("VIR INTERNE", "internal transfer"),
+    ("TRANSFERT INTERNE", "internal transfer"),
+    ("INTERNAL TRANSFER", "internal transfer"),
+    ("INDEMNISATION", "insurance"),
+    ("INDEMNITE", "insurance"),
+    ("SINISTRE", "insurance"),
+    ("SUBVENTION", "subsidy"),
+    ("AIDE EXCEPTIONNELLE", "subsidy"),
+    ("DIVIDENDE", "dividend"),
+    ("APPORT EN COMPTE COURANT", "shareholder loan"),
+    ("DEBLOCAGE PRET", "loan"),
+    ("DEBLOCAGE DE FONDS", "loan"),
+];
+
+pub struct Context<'a> {
+    pub index: &'a Index,
+    pub items: &'a [OpenItem],
+    pub advices: &'a [RemittanceAdvice],
+    pub config: &'a Config,
+    /// The company's own accounts (statement accounts): a credit from one
+    /// of them is an internal transfer.
+    pub own_accounts: &'a HashSet<String>,
+}
+
+pub fn gather(line: &Line, cx: &Context<'_>) -> Evidence {
+    let mut evidence = Evidence::default();
+    if !line.is_credit() {
+        return evidence;
+    }
+    scan_references(line, cx, &mut evidence);
+    identify_payer(line, cx, &mut evidence);
+    link_advices_by_amount(line, cx, &mut evidence);
+    if !line.payer_iban.is_empty() && cx.own_accounts.contains(&line.payer_iban) {
+        evidence.not_receivable = Some("internal transfer");
+    } else {
+        let folded = name_key_unsorted(&format!(
+            "{} {} {}",
+            line.payer_name, line.remittance_text, line.other_text
+        ));
+        evidence.not_receivable = NOT_RECEIVABLE
+            .iter()
+            .find(|(word, _)| contains_words(&folded, word))
+            .map(|(_, what)| *what);
+    }
+    evidence
+}
+
+fn scan_references(line: &Line, cx: &Context<'_>, evidence: &mut Evidence) {
+    let mut hits: Vec<RefHit> = Vec::new();
+    let mut advices: Vec<u32> = Vec::new();
+    for reference in line
+        .creditor_references
+        .iter()
+        .chain(&line.referred_documents)
+    {
+        scan_text(reference, Found::Structured, cx, &mut hits, &mut advices);
+    }
+    scan_text(
+        &line.end_to_end_id,
+        Found::EndToEndId,
+        cx,
+        &mut hits,
+        &mut advices,
+    );
+    scan_text(
+        &line.remittance_text,
+        Found::RemittanceText,
+        cx,
+        &mut hits,
+        &mut advices,
+    );
+    scan_text(
+        &line.other_text,
+        Found::OtherText,
+        cx,
+        &mut hits,
+        &mut advices,
+    );
+    // Strongest hit per item.
+    hits.sort_by_key(|h| (h.item, h.kind));
+    hits.dedup_by_key(|h| h.item);
+    evidence.references = hits;
+    advices.sort_unstable();
+    advices.dedup();
+    evidence
+        .advices
+        .extend(advices.into_iter().map(|a| (a, "advice_reference")));
+}
+
+/// Looks up every run of up to `JOIN_TOKENS_MAX` adjacent tokens (up to
+/// `RF_TOKENS_MAX` from a token starting `RF` + digits).
+fn scan_text(
+    text: &str,
+    found: Found,
+    cx: &Context<'_>,
+    hits: &mut Vec<RefHit>,
+    advices: &mut Vec<u32>,
+) {
+    if text.is_empty() {
+        return;
+    }
+    let words: Vec<&str> = tokens(text).take(TEXT_TOKENS_MAX).collect();
+    let mut key = String::with_capacity(32);
+    for start in 0..words.len() {
+        let first = words[start].as_bytes();
+        let rf_start = first.len() >= 2
+            && first[..2].eq_ignore_ascii_case(b"RF")
+            && first.get(2).is_none_or(u8::is_ascii_digit);
+        let join_max = if rf_start {
+            RF_TOKENS_MAX
+        } else {
+            JOIN_TOKENS_MAX
+        };
+        key.clear();
+        let mut invoice = KeyHasher::new(DOMAIN_INVOICE);
+        let mut reference = KeyHasher::new(DOMAIN_PAYMENT_REFERENCE);
+        let mut advice = KeyHasher::new(DOMAIN_ADVICE);
+        let mut has_digit = false;
+        for (joined, word) in words[start..].iter().take(join_max).enumerate() {
+            for byte in word.bytes() {
+                let upper = byte.to_ascii_uppercase();
+                invoice.byte(upper);
+                reference.byte(upper);
+                advice.byte(upper);
+                key.push(char::from(upper));
+                has_digit |= byte.is_ascii_digit();
+            }
+            if key.len() > 35 {
+                break;
+            }
+            if !has_digit || key.len() < 3 {
+                continue;
+            }
+            let is_rf = rf_start && is_valid_rf(&key);
+            for item in cx.index.payment_references.get(reference.finish()) {
+                let stored = cx.items[item as usize]
+                    .payment_reference
+                    .as_deref()
+                    .unwrap_or("");
+                if compact(stored) == key {
+                    let kind = if is_rf {
+                        RefKind::Rf
+                    } else {
+                        RefKind::PaymentReference
+                    };
+                    hits.push(RefHit {
+                        item,
+                        kind,
+                        found,
+                        text: key.clone(),
+                    });
+                }
+            }
+            if rf_start && key.starts_with("RF") {
+                // An RF reference is never also an invoice number.
+                continue;
+            }
+            for value in cx.index.invoices.get(invoice.finish()) {
+                let (item, form) = unpack(value);
+                // A fragment is one token, never a join: joined fragments are
+                // dates and amounts.
+                if form == KeyForm::Fragment && joined > 0 {
+                    continue;
+                }
+                if Index::item_has_key(&cx.items[item as usize], &key, form) {
+                    let kind = match form {
+                        KeyForm::Exact => RefKind::InvoiceNumber,
+                        KeyForm::Noisy => RefKind::InvoiceNumberNoisy,
+                        KeyForm::Fragment => RefKind::InvoiceFragment,
+                    };
+                    hits.push(RefHit {
+                        item,
+                        kind,
+                        found,
+                        text: key.clone(),
+                    });
+                }
+            }
+            for advice_index in cx.index.advice_references.get(advice.finish()) {
+                let stored = cx.advices[advice_index as usize]
+                    .payment_reference
+                    .as_deref()
+                    .unwrap_or("");
+                if compact(stored) == key {
+                    advices.push(advice_index);
+                }
+            }
+        }
+    }
+}
+
+fn identify_payer(line: &Line, cx: &Context<'_>, evidence: &mut Evidence) {
+    if !line.payer_iban.is_empty()
+        && let Some(owners) = cx.index.ibans.get(&line.payer_iban)
+        && owners.len() == 1
+    {
+        evidence.payer = Some(Payer {
+            customer: owners[0],
+            how: PayerHow::Iban,
+            score: 1.0,
+        });
+        return;
+    }
+    let key = name_key(&line.payer_name);
+    if key.is_empty() {
+        return;
+    }
+    if let Some(owners) = cx.index.names.get(&key) {
+        if owners.len() == 1 {
+            evidence.payer = Some(Payer {
+                customer: owners[0],
+                how: PayerHow::Name,
+                score: 1.0,
+            });
+        } else {
+            evidence.payer_candidates = owners.iter().map(|&c| (c, 1.0)).collect();
+        }
+        return;
+    }
+    // Fuzzy: entries sharing a word with the payer's name, best score per
+    // customer.
+    let mut candidates: Vec<u32> = Vec::new();
+    for word in key.split(' ').filter(|w| w.len() >= 3) {
+        if let Some(postings) = cx.index.name_words.get(word) {
+            candidates.extend(postings);
+        }
+        if candidates.len() > NAME_CANDIDATES_MAX {
+            break;
+        }
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    let mut scored: Vec<(u32, f64)> = candidates
+        .iter()
+        .map(|&e| {
+            let entry = &cx.index.name_entries[e as usize];
+            (entry.customer, name_similarity(&key, &entry.key))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored.dedup_by_key(|s| s.0);
+    let threshold = cx.config.name_similarity_min;
+    match scored.as_slice() {
+        [best, rest @ ..]
+            if best.1 >= threshold
+                && rest.first().is_none_or(|second| second.1 < best.1 - 0.02) =>
+        {
+            evidence.payer = Some(Payer {
+                customer: best.0,
+                how: PayerHow::Name,
+                score: best.1,
+            });
+        }
+        _ => {
+            evidence.payer_candidates = scored.into_iter().take(3).filter(|s| s.1 >= 0.8).collect();
+        }
+    }
+}
+
+/// Advices of the line's amount and currency, dated within the window, whose
+/// payer name resembles the line's.
+fn link_advices_by_amount(line: &Line, cx: &Context<'_>, evidence: &mut Evidence) {
+    let Some(amount) = cents(line.amount) else {
+        return;
+    };
+    let Some(list) = cx
+        .index
+        .advices_by_amount
+        .get(&(amount, line.currency.clone()))
+    else {
+        return;
+    };
+    let payer_key = name_key(&line.payer_name);
+    let mut found: Vec<(i64, u32)> = Vec::new();
+    for &a in list {
+        let advice = &cx.advices[a as usize];
+        let days = match (advice.payment_date, line.value_date) {
+            (Some(p), Some(v)) => (v - p).num_days().abs(),
+            _ => i64::MAX,
+        };
+        if days > cx.config.advice_window_days {
+            continue;
+        }
+        let similar = name_similarity(&payer_key, &cx.index.advice_payer_keys[a as usize]) >= 0.85;
+        if similar && !evidence.advices.iter().any(|(x, _)| *x == a) {
+            found.push((days, a));
+        }
+    }
+    found.sort_unstable();
+    evidence
+        .advices
+        .extend(found.into_iter().map(|(_, a)| (a, "advice_payer_amount")));
+}
+
+/// Upper case, accents folded, punctuation to single spaces, word order
+/// kept: for keyword search.
+fn name_key_unsorted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        if word.is_empty() {
+            continue;
+        }
+        // name_key folds accents; one word at a time keeps the order.
+        let folded = name_key(word);
+        let folded = if folded.is_empty() {
+            word.to_uppercase()
+        } else {
+            folded
+        };
+        out.push_str(&folded);
+        out.push(' ');
+    }
+    out
+}
+
+fn contains_words(haystack: &str, words: &str) -> bool {
+    haystack.contains(&format!(" {words} "))
+}

@@ -1,0 +1,431 @@
+//! Read-only indices over the open items, customers and remittance advices,
+//! built once per run (in parallel) and shared by every line's evidence scan.
+//!
+//! Keys are 64-bit hashes of normalised text in a sorted table bucketed by
+//! the hash's top bits: one or two cache misses per lookup, 12 bytes per key,
+//! where a `HashMap<String, _>` of two million invoices would cost gigabytes.
+//! A hash hit is only a candidate: the caller re-checks the item's own text
+//! (`Index::item_has_key`), so a collision can never settle an invoice.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+
+use super::text::{compact, key_hash, name_key};
+use crate::model::{Customer, OpenItem, RemittanceAdvice};
+
+/// Key namespaces.
+pub const DOMAIN_INVOICE: u8 = 1;
+pub const DOMAIN_PAYMENT_REFERENCE: u8 = 2;
+pub const DOMAIN_ADVICE: u8 = 3;
+
+/// How an open item's key was derived from its number: the weaker the form,
+/// the more a hit needs confirming.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyForm {
+    /// The number as issued (separators and case aside).
+    Exact = 0,
+    /// Leading zeros, the prefix or the year dropped.
+    Noisy = 1,
+    /// Only the last number group: counts when it resolves to one item.
+    Fragment = 2,
+}
+
+/// A sorted `(hash, value)` table bucketed on the top `BUCKET_BITS` bits.
+pub struct KeyTable {
+    entries: Vec<(u64, u32)>,
+    starts: Vec<u32>,
+    shift: u32,
+}
+
+impl KeyTable {
+    pub fn build(mut entries: Vec<(u64, u32)>) -> KeyTable {
+        entries.par_sort_unstable();
+        entries.dedup();
+        // About two entries per bucket, at least 2^8 buckets.
+        let bits = (usize::BITS - entries.len().max(256).leading_zeros()).clamp(8, 28);
+        let shift = 64 - bits;
+        let buckets = 1usize << bits;
+        let mut starts = vec![0u32; buckets + 1];
+        for &(hash, _) in &entries {
+            starts[(hash >> shift) as usize + 1] += 1;
+        }
+        for i in 0..buckets {
+            starts[i + 1] += starts[i];
+        }
+        KeyTable {
+            entries,
+            starts,
+            shift,
+        }
+    }
+
+    /// Every value stored under `hash`.
+    #[inline]
+    pub fn get(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        let bucket = (hash >> self.shift) as usize;
+        let (from, to) = (
+            self.starts[bucket] as usize,
+            self.starts[bucket + 1] as usize,
+        );
+        self.entries[from..to]
+            .iter()
+            .filter(move |(h, _)| *h == hash)
+            .map(|&(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The keys of an invoice number, with their forms. For `FA-2026-000123`:
+/// exact `FA2026000123`; noisy `FA2026123`, `2026000123`, `2026123`,
+/// `FA000123`, `FA123`; fragments `000123`, `123`.
+pub fn invoice_keys(invoice_id: &str) -> Vec<(String, KeyForm)> {
+    let groups: Vec<String> = invoice_id
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|g| !g.is_empty())
+        .map(|g| g.to_ascii_uppercase())
+        .collect();
+    let mut keys: Vec<(String, KeyForm)> = Vec::new();
+    let push = |key: String, form: KeyForm, keys: &mut Vec<(String, KeyForm)>| {
+        // Keys without a digit are words, not references; short ones would
+        // hit every amount and date in the text.
+        if key.len() >= 3 && key.bytes().any(|b| b.is_ascii_digit()) {
+            keys.push((key, form));
+        }
+    };
+    let exact: String = groups.concat();
+    push(exact.clone(), KeyForm::Exact, &mut keys);
+    let unzero = |g: &String| -> String {
+        if g.bytes().all(|b| b.is_ascii_digit()) {
+            let trimmed = g.trim_start_matches('0');
+            if trimmed.is_empty() {
+                "0".into()
+            } else {
+                trimmed.into()
+            }
+        } else {
+            g.clone()
+        }
+    };
+    let is_alpha = |g: &String| g.bytes().all(|b| b.is_ascii_alphabetic());
+    let is_year = |g: &String| {
+        g.len() == 4
+            && (g.starts_with("19") || g.starts_with("20"))
+            && g.bytes().all(|b| b.is_ascii_digit())
+    };
+    if groups.len() >= 2 {
+        let n = groups.len();
+        let mut variants: Vec<Vec<String>> = Vec::new();
+        // Leading zeros dropped from every number group.
+        variants.push(groups.iter().map(unzero).collect());
+        // Prefix dropped.
+        if is_alpha(&groups[0]) {
+            variants.push(groups[1..].to_vec());
+            variants.push(groups[1..].iter().map(unzero).collect());
+        }
+        // Year dropped (not the last group: that is the number).
+        if let Some(year) = groups[..n - 1].iter().position(is_year) {
+            let without: Vec<String> = groups
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != year)
+                .map(|(_, g)| g.clone())
+                .collect();
+            variants.push(without.iter().map(unzero).collect());
+            variants.push(without.clone());
+        }
+        for variant in variants {
+            let key = variant.concat();
+            if key != exact && variant.len() >= 2 {
+                push(key, KeyForm::Noisy, &mut keys);
+            } else if key != exact {
+                // One group left: as good as a fragment.
+                push(key, KeyForm::Fragment, &mut keys);
+            }
+        }
+        let last = &groups[n - 1];
+        if last.bytes().all(|b| b.is_ascii_digit()) {
+            push(last.clone(), KeyForm::Fragment, &mut keys);
+            push(unzero(last), KeyForm::Fragment, &mut keys);
+        }
+    }
+    keys.sort();
+    keys.dedup_by(|a, b| a.0 == b.0);
+    keys
+}
+
+/// Item value in the invoice table: item index * 4 + form.
+fn pack(item: u32, form: KeyForm) -> u32 {
+    item * 4 + form as u32
+}
+
+pub fn unpack(value: u32) -> (u32, KeyForm) {
+    let form = match value % 4 {
+        0 => KeyForm::Exact,
+        1 => KeyForm::Noisy,
+        _ => KeyForm::Fragment,
+    };
+    (value / 4, form)
+}
+
+/// One customer name or alias under its normalised key.
+pub struct NameEntry {
+    pub key: String,
+    pub customer: u32,
+}
+
+pub struct Index {
+    /// Invoice number keys → packed (item, form).
+    pub invoices: KeyTable,
+    /// Normalised payment references (RF or other) → item.
+    pub payment_references: KeyTable,
+    /// Normalised advice payment references → advice.
+    pub advice_references: KeyTable,
+    /// Advices by (amount in cents, currency) for linking by payer + amount.
+    pub advices_by_amount: HashMap<(i64, String), Vec<u32>>,
+    /// Normalised names of the advices' payers.
+    pub advice_payer_keys: Vec<String>,
+    /// Customer id → customer index (customers file and open items).
+    pub customer_ids: HashMap<String, u32>,
+    /// Names of customers (customers file, else open items).
+    pub customer_names: Vec<String>,
+    /// Known payer IBAN → customers.
+    pub ibans: HashMap<String, Vec<u32>>,
+    /// Exact normalised name → customers.
+    pub names: HashMap<String, Vec<u32>>,
+    /// Name word → name entries holding it, for fuzzy candidates.
+    pub name_words: HashMap<String, Vec<u32>>,
+    pub name_entries: Vec<NameEntry>,
+    /// Customer → its items, oldest due date first.
+    pub customer_items: Vec<Vec<u32>>,
+    /// Item → customer index.
+    pub item_customer: Vec<u32>,
+    /// Open amount in cents → items, for suggestions only (amount alone
+    /// never settles).
+    pub items_by_amount: HashMap<i64, Vec<u32>>,
+}
+
+/// An amount in cents; `None` when it has sub-cent digits.
+pub fn cents(amount: Decimal) -> Option<i64> {
+    let scaled = amount * Decimal::ONE_HUNDRED;
+    if scaled.fract().is_zero() {
+        i64::try_from(scaled.trunc().mantissa() / 10i128.pow(scaled.trunc().scale())).ok()
+    } else {
+        None
+    }
+}
+
+/// Words of a name key too common to select candidates by.
+const NAME_WORD_POSTINGS_MAX: usize = 2_000;
+
+impl Index {
+    pub fn build(
+        items: &[OpenItem],
+        customers: &[Customer],
+        advices: &[RemittanceAdvice],
+    ) -> Index {
+        // Customers: the customers file first, then any id only the open
+        // items know, in order of first appearance.
+        let mut customer_ids: HashMap<String, u32> = HashMap::with_capacity(customers.len());
+        let mut customer_names: Vec<String> = Vec::with_capacity(customers.len());
+        let mut name_sources: Vec<(u32, String)> = Vec::new();
+        let mut ibans: HashMap<String, Vec<u32>> = HashMap::new();
+        for customer in customers {
+            let id = customer_names.len() as u32;
+            customer_ids.insert(customer.customer_id.clone(), id);
+            customer_names.push(customer.name.clone());
+            name_sources.push((id, customer.name.clone()));
+            for alias in &customer.aliases {
+                name_sources.push((id, alias.clone()));
+            }
+            for iban in &customer.ibans {
+                let owners = ibans.entry(iban.clone()).or_default();
+                if !owners.contains(&id) {
+                    owners.push(id);
+                }
+            }
+        }
+        let mut item_customer = Vec::with_capacity(items.len());
+        for item in items {
+            let next = customer_names.len() as u32;
+            let id = *customer_ids.entry(item.customer_id.clone()).or_insert(next);
+            if id == next {
+                customer_names.push(item.customer_name.clone());
+                name_sources.push((id, item.customer_name.clone()));
+            }
+            item_customer.push(id);
+        }
+        let mut customer_items: Vec<Vec<u32>> = vec![Vec::new(); customer_names.len()];
+        for (i, &c) in item_customer.iter().enumerate() {
+            customer_items[c as usize].push(i as u32);
+        }
+        customer_items.par_iter_mut().for_each(|list| {
+            list.sort_by(|&a, &b| {
+                let (a, b) = (&items[a as usize], &items[b as usize]);
+                (a.due_date, a.issue_date, &a.invoice_id).cmp(&(
+                    b.due_date,
+                    b.issue_date,
+                    &b.invoice_id,
+                ))
+            })
+        });
+
+        let invoice_entries: Vec<(u64, u32)> = items
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, item)| {
+                invoice_keys(&item.invoice_id)
+                    .into_iter()
+                    .map(move |(key, form)| (key_hash(DOMAIN_INVOICE, &key), pack(i as u32, form)))
+            })
+            .collect();
+        let reference_entries: Vec<(u64, u32)> = items
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let reference = compact(item.payment_reference.as_deref()?);
+                (reference.len() >= 4)
+                    .then(|| (key_hash(DOMAIN_PAYMENT_REFERENCE, &reference), i as u32))
+            })
+            .collect();
+        let advice_entries: Vec<(u64, u32)> = advices
+            .iter()
+            .enumerate()
+            .filter_map(|(i, advice)| {
+                let reference = compact(advice.payment_reference.as_deref()?);
+                (reference.len() >= 4).then(|| (key_hash(DOMAIN_ADVICE, &reference), i as u32))
+            })
+            .collect();
+        let mut advices_by_amount: HashMap<(i64, String), Vec<u32>> = HashMap::new();
+        for (i, advice) in advices.iter().enumerate() {
+            if let Some(money) = &advice.payment_amount
+                && let Some(c) = cents(money.amount)
+            {
+                advices_by_amount
+                    .entry((c, money.currency.clone()))
+                    .or_default()
+                    .push(i as u32);
+            }
+        }
+        let advice_payer_keys = advices
+            .iter()
+            .map(|a| name_key(a.payer_name.as_deref().unwrap_or("")))
+            .collect();
+
+        let name_entries: Vec<NameEntry> = name_sources
+            .par_iter()
+            .map(|(customer, name)| NameEntry {
+                key: name_key(name),
+                customer: *customer,
+            })
+            .filter(|e| !e.key.is_empty())
+            .collect();
+        let mut names: HashMap<String, Vec<u32>> = HashMap::with_capacity(name_entries.len());
+        let mut name_words: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, entry) in name_entries.iter().enumerate() {
+            let owners = names.entry(entry.key.clone()).or_default();
+            if !owners.contains(&entry.customer) {
+                owners.push(entry.customer);
+            }
+            for word in entry.key.split(' ').filter(|w| w.len() >= 3) {
+                name_words
+                    .entry(word.to_string())
+                    .or_default()
+                    .push(i as u32);
+            }
+        }
+        name_words.retain(|_, postings| postings.len() <= NAME_WORD_POSTINGS_MAX);
+
+        let mut items_by_amount: HashMap<i64, Vec<u32>> = HashMap::new();
+        for (i, item) in items.iter().enumerate() {
+            if let Some(c) = cents(item.open_amount)
+                && c != 0
+            {
+                items_by_amount.entry(c).or_default().push(i as u32);
+            }
+        }
+
+        Index {
+            invoices: KeyTable::build(invoice_entries),
+            payment_references: KeyTable::build(reference_entries),
+            advice_references: KeyTable::build(advice_entries),
+            advices_by_amount,
+            advice_payer_keys,
+            customer_ids,
+            customer_names,
+            ibans,
+            names,
+            name_words,
+            name_entries,
+            customer_items,
+            item_customer,
+            items_by_amount,
+        }
+    }
+
+    /// Whether `key` (compact) really is one of the item's invoice keys of
+    /// `form`: the check behind every hash hit.
+    pub fn item_has_key(item: &OpenItem, key: &str, form: KeyForm) -> bool {
+        invoice_keys(&item.invoice_id)
+            .iter()
+            .any(|(k, f)| k == key && *f == form)
+    }
+}
+
+/// Oldest first: the order twins and combination candidates are taken in.
+pub fn item_age_key(item: &OpenItem) -> (NaiveDate, NaiveDate, &str) {
+    (item.due_date, item.issue_date, item.invoice_id.as_str())
+}
+
+/// Deterministic map for reports (sorted keys).
+pub type Counts = BTreeMap<String, u64>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_an_invoice_number() {
+        let keys = invoice_keys("FA-2026-000123");
+        let find = |k: &str| keys.iter().find(|(key, _)| key == k).map(|(_, f)| *f);
+        assert_eq!(find("FA2026000123"), Some(KeyForm::Exact));
+        assert_eq!(find("FA2026123"), Some(KeyForm::Noisy));
+        assert_eq!(find("2026000123"), Some(KeyForm::Noisy));
+        assert_eq!(find("FA000123"), Some(KeyForm::Noisy));
+        assert_eq!(find("FA123"), Some(KeyForm::Noisy));
+        assert_eq!(find("000123"), Some(KeyForm::Fragment));
+        assert_eq!(find("123"), Some(KeyForm::Fragment));
+        assert_eq!(find("FA"), None);
+    }
+
+    #[test]
+    fn key_table_finds_every_value() {
+        let entries: Vec<(u64, u32)> = (0..10_000u32)
+            .map(|i| (key_hash(1, &i.to_string()), i))
+            .collect();
+        let table = KeyTable::build(entries);
+        for i in (0..10_000u32).step_by(97) {
+            assert_eq!(
+                table.get(key_hash(1, &i.to_string())).collect::<Vec<_>>(),
+                [i]
+            );
+        }
+        assert_eq!(table.get(key_hash(1, "nope")).count(), 0);
+    }
+
+    #[test]
+    fn cents_of_amounts() {
+        assert_eq!(cents(Decimal::new(12345, 2)), Some(12345));
+        assert_eq!(cents(Decimal::new(-5, 0)), Some(-500));
+        assert_eq!(cents(Decimal::new(12345, 3)), None);
+    }
+}

@@ -1,0 +1,277 @@
+//! Matching: reads bank lines, open items and advices and proposes, per
+//! line, what it settles; it never changes an open amount (that is
+//! `apply`'s job, one line at a time, in the policy's order).
+//!
+//! Two phases, so the parallel part cannot depend on scheduling:
+//! 1. `evidence::gather` (parallel, read-only): references, advice links,
+//!    payer identification, non-receivable signs, for every line at once.
+//! 2. `decide::decide` (sequential, in line order): turns one line's
+//!    evidence into an `Outcome` against the open amounts as they stand
+//!    after every earlier line, which `apply::Book` then commits.
+//!
+//! A `Line` is the unit matched: a bank entry, or one detail of a batch
+//! entry (a cheque deposit, a collection) whose details carry amounts.
+
+pub mod decide;
+pub mod evidence;
+pub mod index;
+pub mod subset;
+pub mod text;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::model::{Entry, Statement, Transaction};
+use crate::parse::customers::normalise_iban;
+
+/// What matching needs of one bank line (or batch detail): the statement
+/// model is dropped once these are built, which keeps a million-line run
+/// inside its memory budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub line_id: String,
+    pub bank_ref: String,
+    /// Index of the detail within a batch entry, `None` for a whole entry.
+    pub detail: Option<u32>,
+    pub value_date: Option<NaiveDate>,
+    pub booking_date: Option<NaiveDate>,
+    /// Signed: credits positive.
+    pub amount: Decimal,
+    pub currency: String,
+    /// The whole entry's amount (equal to `amount` unless a batch detail).
+    pub entry_amount: Decimal,
+    pub payer_name: String,
+    /// Normalised (upper case, no spaces).
+    pub payer_iban: String,
+    /// Remittance text as the bank gave it, lines joined by a space.
+    pub remittance_text: String,
+    pub end_to_end_id: String,
+    /// Structured creditor references (`CdtrRefInf/Ref`).
+    pub creditor_references: Vec<String>,
+    /// Structured referred document numbers (`RfrdDocInf/Nb`).
+    pub referred_documents: Vec<String>,
+    /// Other text worth scanning (entry reference, additional info).
+    pub other_text: String,
+    /// Charges reported for the line, positive.
+    pub charges: Decimal,
+    pub bank_tx_code: String,
+    /// The statement's account, for the 512 sub-account.
+    pub account: String,
+    pub return_reason: Option<String>,
+    /// Order key: statement line-id prefix and 1-based position.
+    pub statement_key: String,
+    pub position: u32,
+}
+
+impl Line {
+    pub fn is_credit(&self) -> bool {
+        self.amount > Decimal::ZERO
+    }
+
+    /// The policy's serving order: value date, booking date, statement,
+    /// position (then detail). Lines without dates come last.
+    pub fn order_key(&self) -> (NaiveDate, NaiveDate, &str, u32, u32) {
+        let last = NaiveDate::MAX;
+        (
+            self.value_date.or(self.booking_date).unwrap_or(last),
+            self.booking_date.or(self.value_date).unwrap_or(last),
+            self.statement_key.as_str(),
+            self.position,
+            self.detail.map_or(0, |d| d + 1),
+        )
+    }
+}
+
+/// The lines of a statement: one per entry, or one per detail of a batch
+/// entry whose details all carry amounts that add up to the entry.
+pub fn lines_of(statement: &Statement) -> Vec<Line> {
+    let mut lines = Vec::with_capacity(statement.entries.len());
+    for (position, entry) in statement.entries.iter().enumerate() {
+        let (statement_key, _) = entry
+            .line_id
+            .rsplit_once('-')
+            .unwrap_or((entry.line_id.as_str(), ""));
+        let detail_amounts: Option<Vec<Decimal>> = entry
+            .details
+            .iter()
+            .map(|d| {
+                d.amount
+                    .as_ref()
+                    .map(|m| signed_detail(m.amount, entry.amount))
+            })
+            .collect();
+        let split = match &detail_amounts {
+            Some(amounts) if entry.details.len() >= 2 => {
+                amounts.iter().copied().sum::<Decimal>() == entry.amount
+            }
+            _ => false,
+        };
+        if split {
+            for (index, detail) in entry.details.iter().enumerate() {
+                let amount = detail_amounts.as_ref().map_or(Decimal::ZERO, |a| a[index]);
+                lines.push(line(
+                    statement,
+                    entry,
+                    detail,
+                    Some(index as u32),
+                    amount,
+                    statement_key,
+                    position,
+                ));
+            }
+        } else {
+            let mut line = line(
+                statement,
+                entry,
+                &entry.transaction,
+                None,
+                entry.amount,
+                statement_key,
+                position,
+            );
+            // A batch kept whole: its details' text is still evidence.
+            for detail in &entry.details {
+                add_text(&mut line, detail);
+            }
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// Detail amounts are given unsigned in some files: they take the entry's
+/// sign.
+fn signed_detail(amount: Decimal, entry_amount: Decimal) -> Decimal {
+    if entry_amount.is_sign_negative() {
+        -amount.abs()
+    } else {
+        amount.abs()
+    }
+}
+
+fn line(
+    statement: &Statement,
+    entry: &Entry,
+    transaction: &Transaction,
+    detail: Option<u32>,
+    amount: Decimal,
+    statement_key: &str,
+    position: usize,
+) -> Line {
+    let party = if entry.amount.is_sign_negative() {
+        &transaction.creditor
+    } else {
+        &transaction.debtor
+    };
+    let payer_name = party
+        .name
+        .clone()
+        .or_else(|| {
+            if entry.amount.is_sign_negative() {
+                transaction.ultimate_creditor.clone()
+            } else {
+                transaction.ultimate_debtor.clone()
+            }
+        })
+        .unwrap_or_default();
+    let charges: Decimal = transaction
+        .charges
+        .iter()
+        .chain(if detail.is_none() {
+            entry.charges.iter()
+        } else {
+            [].iter()
+        })
+        .filter(|c| c.included != Some(false))
+        .map(|c| c.amount.amount.abs())
+        .sum();
+    let mut text_parts: Vec<&str> = transaction
+        .remittance_lines
+        .iter()
+        .map(String::as_str)
+        .collect();
+    text_parts.extend(transaction.additional_remittance.iter().map(String::as_str));
+    let mut other: Vec<&str> = Vec::new();
+    if detail.is_none() {
+        other.extend(entry.entry_ref.as_deref());
+        other.extend(entry.additional_info.as_deref());
+    }
+    other.extend(transaction.additional_info.as_deref());
+    Line {
+        line_id: entry.line_id.clone(),
+        bank_ref: entry.bank_ref.clone().unwrap_or_default(),
+        detail,
+        value_date: entry.value_date.or(entry.booking_date),
+        booking_date: entry.booking_date.or(entry.value_date),
+        amount,
+        currency: transaction
+            .amount
+            .as_ref()
+            .filter(|_| detail.is_some())
+            .map(|m| m.currency.clone())
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| entry.currency.clone()),
+        entry_amount: entry.amount,
+        payer_name,
+        payer_iban: normalise_iban(
+            party
+                .iban
+                .as_deref()
+                .or(party.account_other.as_deref())
+                .unwrap_or(""),
+        ),
+        remittance_text: text_parts.join(" "),
+        end_to_end_id: transaction
+            .end_to_end_id
+            .clone()
+            .filter(|e| !e.eq_ignore_ascii_case("NOTPROVIDED"))
+            .unwrap_or_default(),
+        creditor_references: transaction
+            .creditor_references
+            .iter()
+            .map(|r| r.reference.clone())
+            .collect(),
+        referred_documents: transaction
+            .referred_documents
+            .iter()
+            .filter_map(|d| d.number.clone())
+            .collect(),
+        other_text: other.join(" "),
+        charges,
+        bank_tx_code: {
+            let code = transaction.bank_tx_code.display();
+            if code.is_empty() {
+                entry.bank_tx_code.display()
+            } else {
+                code
+            }
+        },
+        account: statement.account.id.clone(),
+        return_reason: transaction.return_reason.clone(),
+        statement_key: statement_key.to_string(),
+        position: position as u32 + 1,
+    }
+}
+
+fn add_text(line: &mut Line, detail: &Transaction) {
+    for text in detail
+        .remittance_lines
+        .iter()
+        .chain(&detail.additional_remittance)
+    {
+        line.remittance_text.push(' ');
+        line.remittance_text.push_str(text);
+    }
+    line.creditor_references.extend(
+        detail
+            .creditor_references
+            .iter()
+            .map(|r| r.reference.clone()),
+    );
+    line.referred_documents.extend(
+        detail
+            .referred_documents
+            .iter()
+            .filter_map(|d| d.number.clone()),
+    );
+}

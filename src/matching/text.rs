@@ -1,0 +1,229 @@
+//! Text normalisation shared by the indices and the evidence scan: reference
+//! keys (upper-case alphanumerics, hashed), payer names (accents, legal
+//! forms, word order), and ISO 11649 `RF` check digits.
+//!
+//! Both sides of every comparison go through the same function here, so an
+//! open item's keys and a bank line's tokens can never drift apart.
+
+/// FNV-1a, 64 bit: a fixed, dependency-free hash so key tables are the same
+/// on every machine and every run. `domain` separates key namespaces
+/// (invoice numbers, payment references, advice references).
+#[derive(Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl KeyHasher {
+    pub fn new(domain: u8) -> KeyHasher {
+        let mut hasher = KeyHasher(0xcbf2_9ce4_8422_2325);
+        hasher.byte(domain);
+        hasher
+    }
+
+    #[inline]
+    pub fn byte(&mut self, byte: u8) {
+        self.0 ^= u64::from(byte);
+        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+
+    /// Final mix (splitmix64) so the top bits, which bucket the tables, are
+    /// well spread.
+    #[inline]
+    pub fn finish(self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// Hash of the upper-case alphanumerics of `text` in `domain`.
+pub fn key_hash(domain: u8, text: &str) -> u64 {
+    let mut hasher = KeyHasher::new(domain);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() {
+            hasher.byte(byte.to_ascii_uppercase());
+        }
+    }
+    hasher.finish()
+}
+
+/// Upper-case ASCII alphanumerics of `text`, everything else dropped.
+pub fn compact(text: &str) -> String {
+    text.bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| char::from(b.to_ascii_uppercase()))
+        .collect()
+}
+
+/// The alphanumeric runs of `text`, upper-cased, as byte ranges of it.
+/// Accented letters separate tokens: references are ASCII.
+pub fn tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+}
+
+/// ISO 11649: `RF` + 2 check digits + 1 to 21 alphanumerics, valid when the
+/// reference moved behind `RF` + check digits, letters as numbers (A=10),
+/// is 1 mod 97. `text` is already compact (no spaces).
+pub fn is_valid_rf(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.len() < 5
+        || bytes.len() > 25
+        || !bytes[..2].eq_ignore_ascii_case(b"RF")
+        || !bytes[2].is_ascii_digit()
+        || !bytes[3].is_ascii_digit()
+        || !bytes.iter().all(u8::is_ascii_alphanumeric)
+    {
+        return false;
+    }
+    let mut remainder: u32 = 0;
+    let mut push = |value: u32| {
+        remainder = if value >= 10 {
+            (remainder * 100 + value) % 97
+        } else {
+            (remainder * 10 + value) % 97
+        };
+    };
+    for &b in bytes[4..].iter().chain(&bytes[..4]) {
+        let value = match b {
+            b'0'..=b'9' => u32::from(b - b'0'),
+            b'a'..=b'z' => u32::from(b - b'a') + 10,
+            _ => u32::from(b - b'A') + 10,
+        };
+        push(value);
+    }
+    remainder == 1
+}
+
+/// Legal forms and filler words dropped from names before comparing: a payer
+/// writes "MARTIN SARL", "Sarl Martin" or "Martin".
+const NAME_NOISE: &[&str] = &[
+    "SARL", "SAS", "SA", "EURL", "SASU", "SNC", "SCI", "SCP", "SCOP", "SELARL", "SCM", "GIE",
+    "GMBH", "AG", "KG", "LTD", "LIMITED", "PLC", "INC", "LLC", "CORP", "BV", "NV", "SPA", "SRL",
+    "SL", "ET", "CIE", "DE", "DU", "DES", "LA", "LE", "LES", "L", "D", "THE", "AND", "STE",
+    "SOCIETE", "STE.", "MR", "MME", "M",
+];
+
+/// A name reduced to what identifies it: upper case, accents folded,
+/// punctuation to spaces, legal forms and fillers dropped, "Établissements"
+/// and "Etablissement" written "ETS", words sorted (word order is noise).
+pub fn name_key(name: &str) -> String {
+    let mut folded = String::with_capacity(name.len());
+    for c in name.chars() {
+        match fold_char(c) {
+            Some(s) => folded.push_str(s),
+            None if c.is_ascii_alphanumeric() => folded.push(c.to_ascii_uppercase()),
+            None => folded.push(' '),
+        }
+    }
+    let mut words: Vec<&str> = folded
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| match w {
+            "ETABLISSEMENTS" | "ETABLISSEMENT" | "ETABS" => "ETS",
+            other => other,
+        })
+        .filter(|w| !NAME_NOISE.contains(w))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words.join(" ")
+}
+
+/// Accented Latin letters to their upper-case base letters.
+fn fold_char(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => "A",
+        'ç' | 'Ç' => "C",
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => "E",
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "I",
+        'ñ' | 'Ñ' => "N",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'ø' | 'Ø' => "O",
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => "U",
+        'ý' | 'ÿ' | 'Ý' => "Y",
+        'œ' | 'Œ' => "OE",
+        'æ' | 'Æ' => "AE",
+        'ß' => "SS",
+        _ => return None,
+    })
+}
+
+/// Similarity of two name keys, 0..1: Jaro-Winkler on the sorted words, or
+/// a truncation (one key's words all prefixes of the other's, as banks cut
+/// names at 35 or 70 characters) scored just under an exact match.
+pub fn name_similarity(a: &str, b: &str) -> f64 {
+    if a == b {
+        return 1.0;
+    }
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let jw = strsim::jaro_winkler(a, b);
+    let truncated = |short: &str, long: &str| {
+        let long_words: Vec<&str> = long.split(' ').collect();
+        let short_words: Vec<&str> = short.split(' ').collect();
+        short.len() >= 8
+            && short_words.len() >= 2
+            && short_words
+                .iter()
+                .all(|w| long_words.iter().any(|l| l.starts_with(w)))
+    };
+    if truncated(a, b) || truncated(b, a) {
+        return jw.max(0.95);
+    }
+    jw
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rf_check_digits() {
+        assert!(is_valid_rf("RF18539007547034"));
+        assert!(is_valid_rf("RF712348231"));
+        assert!(!is_valid_rf("RF19539007547034"));
+        assert!(!is_valid_rf("RF18"));
+        assert!(!is_valid_rf("XX18539007547034"));
+    }
+
+    #[test]
+    fn names_fold_legal_forms_accents_and_order() {
+        assert_eq!(
+            name_key("Établissements Martin & Fils SARL"),
+            "ETS FILS MARTIN"
+        );
+        assert_eq!(name_key("ETS MARTIN ET FILS"), "ETS FILS MARTIN");
+        assert_eq!(
+            name_key("Sarl Boulangerie Lefèvre"),
+            name_key("BOULANGERIE LEFEVRE")
+        );
+        assert_eq!(
+            name_key("LEFEVRE BOULANGERIE SAS"),
+            name_key("Boulangerie Lefèvre")
+        );
+        assert!(
+            name_similarity(
+                &name_key("BOULANGERIE LEFEVRE"),
+                &name_key("BOULANGERIE LEFEBVRE")
+            ) > 0.9
+        );
+        assert!(
+            name_similarity(
+                &name_key("TRANSPORTS PETIT ET CIE LOGIST"),
+                &name_key("Transports Petit et Cie Logistique")
+            ) >= 0.95
+        );
+        assert!(name_similarity(&name_key("GARAGE DURAND"), &name_key("PHARMACIE CENTRALE")) < 0.7);
+    }
+
+    #[test]
+    fn keys_ignore_case_and_separators() {
+        assert_eq!(key_hash(1, "FA-2026-000123"), key_hash(1, "fa 2026/000123"));
+        assert_ne!(key_hash(1, "FA-2026-000123"), key_hash(2, "FA-2026-000123"));
+        assert_eq!(compact("rf18 5390 0754 7034"), "RF18539007547034");
+        assert_eq!(
+            tokens("Fact. FA-2026/12, merci").collect::<Vec<_>>(),
+            ["Fact", "FA", "2026", "12", "merci"]
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! The contract's CSV conventions in one place: UTF-8 (a BOM accepted),
+//! comma separated, a header row, RFC 4180 quoting, columns found by name in
+//! any order, unknown columns ignored, `.` decimals, `YYYY-MM-DD` dates.
+//!
+//! Every error names the file, the line and the column, so the readers of
+//! open items, customers and settlement reports (and anything added later)
+//! report bad input the same way. Values are trimmed.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::error::{Location, ParseError};
+use crate::money::parse_amount;
+
+/// A CSV file being read row by row.
+pub struct Table<'b> {
+    source: String,
+    reader: csv::Reader<&'b [u8]>,
+    headers: Vec<String>,
+    record: csv::ByteRecord,
+}
+
+impl<'b> Table<'b> {
+    /// Opens `bytes` and checks that every `required` column is present.
+    pub fn open(source: &str, bytes: &'b [u8], required: &[&str]) -> Result<Table<'b>, ParseError> {
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(body);
+        let headers: Vec<String> = reader
+            .byte_headers()
+            .map_err(|e| csv_error(source, &e))?
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().to_ascii_lowercase())
+            .collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|name| !headers.iter().any(|h| h == name))
+            .collect();
+        if !missing.is_empty() {
+            return Err(ParseError::new(
+                source,
+                Location::LineField {
+                    line: 1,
+                    field: missing.join(", "),
+                },
+                format!(
+                    "the header lacks the required column(s) {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        Ok(Table {
+            source: source.to_string(),
+            reader,
+            headers,
+            record: csv::ByteRecord::new(),
+        })
+    }
+
+    /// Position of a column, `None` when the file does not have it.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+
+    /// Reads the next row; `None` at the end of the file.
+    pub fn next_row(&mut self) -> Result<Option<Row<'_>>, ParseError> {
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => Ok(None),
+            Ok(true) => Ok(Some(Row {
+                source: &self.source,
+                line: self.record.position().map_or(0, |p| p.line()),
+                record: &self.record,
+                headers: &self.headers,
+            })),
+            Err(e) => Err(csv_error(&self.source, &e)),
+        }
+    }
+}
+
+/// One row, with located accessors.
+pub struct Row<'t> {
+    source: &'t str,
+    pub line: u64,
+    record: &'t csv::ByteRecord,
+    headers: &'t [String],
+}
+
+impl Row<'_> {
+    /// An error about `field` on this row.
+    pub fn error(&self, field: &str, message: impl Into<String>) -> ParseError {
+        ParseError::new(
+            self.source,
+            Location::LineField {
+                line: self.line,
+                field: field.to_string(),
+            },
+            message,
+        )
+    }
+
+    /// The trimmed text of a column, empty when absent or blank.
+    pub fn text(&self, index: Option<usize>, name: &str) -> Result<&str, ParseError> {
+        let Some(index) = index else { return Ok("") };
+        let raw = self.record.get(index).unwrap_or(b"");
+        std::str::from_utf8(raw)
+            .map(str::trim)
+            .map_err(|_| self.error(name, "not valid UTF-8 (the contract's CSV files are UTF-8)"))
+    }
+
+    /// A column that must hold a value.
+    pub fn required(&self, index: Option<usize>, name: &str) -> Result<&str, ParseError> {
+        let value = self.text(index, name)?;
+        if value.is_empty() {
+            let name = self
+                .headers
+                .get(index.unwrap_or(usize::MAX))
+                .map_or(name, String::as_str);
+            return Err(self.error(name, "is empty; a value is required"));
+        }
+        Ok(value)
+    }
+
+    pub fn amount(&self, index: Option<usize>, name: &str) -> Result<Decimal, ParseError> {
+        parse_amount(self.required(index, name)?).map_err(|m| self.error(name, m))
+    }
+
+    /// An optional amount: `None` when the column is absent or blank.
+    pub fn amount_opt(
+        &self,
+        index: Option<usize>,
+        name: &str,
+    ) -> Result<Option<Decimal>, ParseError> {
+        let text = self.text(index, name)?;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        parse_amount(text)
+            .map(Some)
+            .map_err(|m| self.error(name, m))
+    }
+
+    pub fn date(&self, index: Option<usize>, name: &str) -> Result<NaiveDate, ParseError> {
+        let text = self.required(index, name)?;
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| self.error(name, format!("expected a date YYYY-MM-DD, found {text:?}")))
+    }
+
+    /// An ISO 4217 code, upper-cased.
+    pub fn currency(&self, index: Option<usize>, name: &str) -> Result<String, ParseError> {
+        let currency = self.required(index, name)?.to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(self.error(
+                name,
+                format!("expected an ISO 4217 code such as EUR, found {currency:?}"),
+            ));
+        }
+        Ok(currency)
+    }
+
+    /// A `;`-separated list, blanks dropped.
+    pub fn list(&self, index: Option<usize>, name: &str) -> Result<Vec<String>, ParseError> {
+        Ok(self
+            .text(index, name)?
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+}
+
+/// A `csv` crate error as a located `ParseError`.
+pub fn csv_error(source: &str, error: &csv::Error) -> ParseError {
+    let line = error.position().map_or(1, |p| p.line());
+    let message = match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("expected {expected_len} fields like the header, found {len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => {
+            "not valid UTF-8 (the contract's CSV files are UTF-8)".to_string()
+        }
+        _ => format!("unreadable CSV: {error}"),
+    };
+    ParseError::new(source, Location::Line(line), message)
+}
