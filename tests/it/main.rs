@@ -6,7 +6,9 @@ mod corpus;
 mod corpus_mt;
 mod golden;
 mod limits;
+mod matching;
 mod mutation;
+mod run_cli;
 
 /// The shared corpus, when it sits beside the repository (CI has it).
 pub fn corpus_dir() -> Option<std::path::PathBuf> {

@@ -1,0 +1,542 @@
+//! The matching policy as scenario tables: bank lines, open items (and
+//! customers, advices, config) in; the allocation and exception rows
+//! expected out. One `check` drives the public API (`run::run`) and
+//! compares compact rows, so each scenario reads like the policy line it
+//! pins.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use recon::config::{Config, Twins};
+use recon::matching::Line;
+use recon::parse::{customers, open_items, remittance_csv};
+use recon::run::{RunInputs, run};
+use rust_decimal::Decimal;
+
+/// A bank line: id, value date (day of March 2026), amount, payer name,
+/// payer IBAN, remittance text; `charges` and `currency` by builder.
+#[derive(Clone)]
+struct L {
+    id: &'static str,
+    day: u32,
+    amount: &'static str,
+    payer: &'static str,
+    iban: &'static str,
+    text: &'static str,
+    charges: &'static str,
+    currency: &'static str,
+    end_to_end: &'static str,
+}
+
+fn l(
+    id: &'static str,
+    day: u32,
+    amount: &'static str,
+    payer: &'static str,
+    iban: &'static str,
+    text: &'static str,
+) -> L {
+    L {
+        id,
+        day,
+        amount,
+        payer,
+        iban,
+        text,
+        charges: "0",
+        currency: "EUR",
+        end_to_end: "",
+    }
+}
+
+impl L {
+    fn to_line(&self) -> Line {
+        let date = NaiveDate::from_ymd_opt(2026, 3, self.day);
+        Line {
+            line_id: self.id.to_string(),
+            bank_ref: format!("REF-{}", self.id),
+            detail: None,
+            value_date: date,
+            booking_date: date,
+            amount: self.amount.parse().unwrap(),
+            currency: self.currency.to_string(),
+            entry_amount: self.amount.parse().unwrap(),
+            payer_name: self.payer.to_string(),
+            payer_iban: self.iban.to_string(),
+            remittance_text: self.text.to_string(),
+            end_to_end_id: self.end_to_end.to_string(),
+            creditor_references: Vec::new(),
+            referred_documents: Vec::new(),
+            other_text: String::new(),
+            charges: self.charges.parse().unwrap(),
+            bank_tx_code: String::new(),
+            account: "FR7630006000011234567890189".to_string(),
+            return_reason: None,
+            statement_key: "s".to_string(),
+            position: 0,
+        }
+    }
+}
+
+const ITEMS_HEADER: &str = "invoice_id,customer_id,customer_name,issue_date,due_date,currency,amount,open_amount,payment_reference\n";
+const CUSTOMERS: &str = "customer_id,name,aliases,ibans\n\
+    C1,Établissements Martin et Fils,Martin Freres,FR7611111111111111111111111\n\
+    C2,Boulangerie Lefèvre SARL,,FR7622222222222222222222222\n\
+    C3,Garage Durand,,\n\
+    C4,Holding Durand Participations SA,,FR7644444444444444444444444\n";
+
+/// Open items: `id customer amount [open] [due-day] [reference]`, one per
+/// line, blank-separated, `-` for defaults.
+fn items(rows: &str) -> String {
+    let mut csv = ITEMS_HEADER.to_string();
+    for row in rows.lines().map(str::trim).filter(|r| !r.is_empty()) {
+        let f: Vec<&str> = row.split_whitespace().collect();
+        let amount = f[2];
+        let open = f.get(3).filter(|v| **v != "-").copied().unwrap_or(amount);
+        let due = f.get(4).filter(|v| **v != "-").copied().unwrap_or("15");
+        let reference = f.get(5).copied().unwrap_or("");
+        let name = match f[1] {
+            "C1" => "Établissements Martin et Fils",
+            "C2" => "Boulangerie Lefèvre SARL",
+            "C3" => "Garage Durand",
+            _ => "Holding Durand Participations SA",
+        };
+        let currency = if f[0].ends_with("USD") { "USD" } else { "EUR" };
+        csv.push_str(&format!(
+            "{},{},{name},2026-01-01,2026-02-{due:0>2},{currency},{amount},{open},{reference}\n",
+            f[0].trim_end_matches("USD"),
+            f[1]
+        ));
+    }
+    csv
+}
+
+struct Scenario {
+    items: &'static str,
+    lines: Vec<L>,
+    advices: &'static str,
+    config: Config,
+    /// `line invoice amount kind` for allocations, `line amount reason` for
+    /// exceptions; order free.
+    expect: &'static str,
+}
+
+fn scenario(items: &'static str, lines: Vec<L>, expect: &'static str) -> Scenario {
+    Scenario {
+        items,
+        lines,
+        advices: "",
+        config: Config::default(),
+        expect,
+    }
+}
+
+/// Runs a scenario and compares its rows with the expectation.
+fn check(name: &str, s: Scenario) {
+    let items = open_items::parse("items.csv", items(s.items).as_bytes()).expect("items");
+    let customers = customers::parse("customers.csv", CUSTOMERS.as_bytes()).expect("customers");
+    let advices = if s.advices.is_empty() {
+        Vec::new()
+    } else {
+        remittance_csv::parse("advices.csv", s.advices.as_bytes()).expect("advices")
+    };
+    let inputs = RunInputs {
+        lines: s.lines.iter().map(L::to_line).collect(),
+        own_accounts: HashSet::from(["FR7630006000011234567890189".to_string()]),
+        items,
+        customers,
+        advices,
+        config: s.config,
+    };
+    let result = run(inputs).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut got: Vec<String> = Vec::new();
+    for (line, decision) in result.lines.iter().zip(&result.decisions) {
+        for p in &decision.outcome.proposals {
+            let invoice = p.item.map_or("-".to_string(), |i| {
+                result.items[i as usize].invoice_id.clone()
+            });
+            got.push(format!(
+                "{} {} {} {}",
+                line.line_id,
+                invoice,
+                p.amount,
+                p.kind.name()
+            ));
+        }
+        for r in &decision.outcome.reviews {
+            got.push(format!("{} {} {}", line.line_id, r.amount, r.reason.name()));
+        }
+        for d in &decision.outcome.disputes {
+            got.push(format!(
+                "{} {} {} dispute",
+                line.line_id, result.items[d.item as usize].invoice_id, d.amount
+            ));
+        }
+    }
+    let mut want: Vec<String> = s
+        .expect
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    got.sort();
+    want.sort();
+    let notes: Vec<String> = result
+        .lines
+        .iter()
+        .zip(&result.decisions)
+        .map(|(l, d)| format!("{}: {} {:?}", l.line_id, d.outcome.rule, d.outcome.notes))
+        .collect();
+    assert_eq!(got, want, "{name}\n{}", notes.join("\n"));
+}
+
+#[test]
+fn references_settle_whatever_their_form() {
+    check(
+        "clean invoice number",
+        scenario(
+            "FA-2026-000123 C1 1500.00",
+            vec![l(
+                "L1",
+                2,
+                "1500.00",
+                "ETS MARTIN",
+                "",
+                "REGLEMENT FACTURE FA-2026-000123",
+            )],
+            "L1 FA-2026-000123 1500.00 invoice",
+        ),
+    );
+    check(
+        "separators, case, zeros, prefix and year",
+        scenario(
+            "FA-2026-000123 C1 100.00\nFA-2026-000124 C1 200.00\nFA-2026-000125 C1 300.00\nFA-2026-000126 C1 400.00",
+            vec![
+                l("L1", 2, "100.00", "X", "", "fa2026/000123"),
+                l("L2", 2, "200.00", "X", "", "FA 2026 124"),
+                l("L3", 2, "300.00", "X", "", "facture 2026-000125"),
+                l("L4", 2, "400.00", "X", "", "FA-2026-00 0126"),
+            ],
+            "L1 FA-2026-000123 100.00 invoice\nL2 FA-2026-000124 200.00 invoice\nL3 FA-2026-000125 300.00 invoice\nL4 FA-2026-000126 400.00 invoice",
+        ),
+    );
+    check(
+        "RF creditor reference printed in groups, and a wrong check digit ignored",
+        scenario(
+            "FA-2026-000200 C2 1180.50 - - RF18539007547034",
+            vec![
+                l("L1", 2, "1180.50", "UNKNOWN CO", "", "RF18 5390 0754 7034"),
+                l("L2", 3, "10.00", "UNKNOWN CO", "", "RF19 5390 0754 7034"),
+            ],
+            "L1 FA-2026-000200 1180.50 invoice\nL2 10.00 unknown_payer",
+        ),
+    );
+    check(
+        "a fragment counts when it resolves to one item of the identified customer",
+        scenario(
+            "FA-2026-000777 C2 250.00\nFA-2025-000777 C1 999.00\nFA-2026-000778 C2 250.00",
+            vec![l(
+                "L1",
+                2,
+                "250.00",
+                "BOULANGERIE LEFEVRE",
+                "FR7622222222222222222222222",
+                "facture 777",
+            )],
+            "L1 FA-2026-000777 250.00 invoice",
+        ),
+    );
+    check(
+        "a reference to another customer's invoice wins over the payer name (third party)",
+        scenario(
+            "FA-2026-000300 C3 800.00\nFA-2026-000301 C4 800.00",
+            vec![l(
+                "L1",
+                2,
+                "800.00",
+                "HOLDING DURAND PARTICIPATIONS",
+                "FR7644444444444444444444444",
+                "pour Garage Durand FA-2026-000300",
+            )],
+            "L1 FA-2026-000300 800.00 invoice",
+        ),
+    );
+}
+
+#[test]
+fn payer_and_amount_without_reference() {
+    check(
+        "known IBAN, one open item of that amount",
+        scenario(
+            "FA-2026-000001 C2 300.00\nFA-2026-000002 C2 450.00",
+            vec![l(
+                "L1",
+                2,
+                "450.00",
+                "BLF",
+                "FR7622222222222222222222222",
+                "VIREMENT",
+            )],
+            "L1 FA-2026-000002 450.00 invoice",
+        ),
+    );
+    check(
+        "name variant (accents, legal form, word order, Ets), one open item",
+        scenario(
+            "FA-2026-000001 C1 300.00\nFA-2026-000002 C1 450.00",
+            vec![l("L1", 2, "300.00", "MARTIN ET FILS ETS", "", "")],
+            "L1 FA-2026-000001 300.00 invoice",
+        ),
+    );
+    check(
+        "amount alone never settles: unknown payer",
+        scenario(
+            "FA-2026-000001 C1 300.00",
+            vec![l(
+                "L1",
+                2,
+                "300.00",
+                "SOMEONE ELSE",
+                "FR7699999999999999999999999",
+                "",
+            )],
+            "L1 300.00 unknown_payer",
+        ),
+    );
+    check(
+        "identified payer, no item or combination fits",
+        scenario(
+            "FA-2026-000001 C2 300.00",
+            vec![l("L1", 2, "123.45", "", "FR7622222222222222222222222", "")],
+            "L1 123.45 no_candidate",
+        ),
+    );
+    let mut twins = scenario(
+        "FA-2026-000001 C2 300.00 - 20\nFA-2026-000002 C2 300.00 - 10",
+        vec![l("L1", 2, "300.00", "", "FR7622222222222222222222222", "")],
+        "L1 FA-2026-000002 300.00 invoice",
+    );
+    check("twins: the oldest due date", twins);
+    twins = scenario(
+        "FA-2026-000001 C2 300.00 - 20\nFA-2026-000002 C2 300.00 - 10",
+        vec![l("L1", 2, "300.00", "", "FR7622222222222222222222222", "")],
+        "L1 300.00 ambiguous",
+    );
+    twins.config.twins = Twins::Review;
+    check("twins under review", twins);
+    check(
+        "an IBAN learned from a line settled on a reference identifies a later line",
+        scenario(
+            "FA-2026-000010 C3 100.00\nFA-2026-000011 C3 175.00",
+            vec![
+                l(
+                    "L1",
+                    2,
+                    "100.00",
+                    "GARAGE DURAND",
+                    "FR7633333333333333333333333",
+                    "FA-2026-000010",
+                ),
+                l("L2", 3, "175.00", "GD", "FR7633333333333333333333333", ""),
+            ],
+            "L1 FA-2026-000010 100.00 invoice\nL2 FA-2026-000011 175.00 invoice",
+        ),
+    );
+}
+
+#[test]
+fn grouped_and_split_payments() {
+    check(
+        "grouped by references, credit note included",
+        scenario(
+            "FA-2026-000001 C1 1000.00\nFA-2026-000002 C1 500.00\nAV-2026-000003 C1 -200.00",
+            vec![l(
+                "L1",
+                2,
+                "1300.00",
+                "MARTIN",
+                "",
+                "FA-2026-000001 FA-2026-000002 AV-2026-000003",
+            )],
+            "L1 FA-2026-000001 1000.00 invoice\nL1 FA-2026-000002 500.00 invoice\nL1 AV-2026-000003 -200.00 invoice",
+        ),
+    );
+    check(
+        "grouped without reference: the unique combination",
+        scenario(
+            "FA-2026-000001 C2 120.00 - 01\nFA-2026-000002 C2 340.00 - 02\nFA-2026-000003 C2 555.00 - 03",
+            vec![l("L1", 2, "460.00", "", "FR7622222222222222222222222", "")],
+            "L1 FA-2026-000001 120.00 invoice\nL1 FA-2026-000002 340.00 invoice",
+        ),
+    );
+    check(
+        "grouped without reference: two combinations are ambiguous",
+        scenario(
+            "FA-2026-000001 C2 100.00 - 01\nFA-2026-000002 C2 200.00 - 02\nFA-2026-000003 C2 150.00 - 03\nFA-2026-000004 C2 150.00 - 04",
+            vec![l("L1", 2, "300.00", "", "FR7622222222222222222222222", "")],
+            "L1 300.00 ambiguous",
+        ),
+    );
+    check(
+        "split: instalments settle one invoice in turn",
+        scenario(
+            "FA-2026-000001 C1 900.00",
+            vec![
+                l("L2", 5, "300.00", "MARTIN", "", "FA-2026-000001 2/2"),
+                l("L1", 2, "600.00", "MARTIN", "", "FA-2026-000001 1/2"),
+            ],
+            "L1 FA-2026-000001 600.00 invoice\nL2 FA-2026-000001 300.00 invoice",
+        ),
+    );
+}
+
+#[test]
+fn differences_follow_the_policy() {
+    let mut fees = l("L1", 2, "995.00", "MARTIN", "", "FA-2026-000001");
+    fees.charges = "5.00";
+    check(
+        "reported charges",
+        scenario(
+            "FA-2026-000001 C1 1000.00",
+            vec![fees],
+            "L1 FA-2026-000001 1000.00 invoice\nL1 - -5.00 bank_fee",
+        ),
+    );
+    check(
+        "within the write-off tolerance, both ways",
+        scenario(
+            "FA-2026-000001 C1 1000.00\nFA-2026-000002 C1 200.00",
+            vec![
+                l("L1", 2, "997.50", "M", "", "FA-2026-000001"),
+                l("L2", 2, "201.00", "M", "", "FA-2026-000002"),
+            ],
+            "L1 FA-2026-000001 1000.00 invoice\nL1 - -2.50 writeoff\nL2 FA-2026-000002 200.00 invoice\nL2 - 1.00 writeoff",
+        ),
+    );
+    check(
+        "partial payment of one invoice",
+        scenario(
+            "FA-2026-000001 C1 1000.00",
+            vec![l("L1", 2, "400.00", "M", "", "FA-2026-000001")],
+            "L1 FA-2026-000001 400.00 invoice",
+        ),
+    );
+    check(
+        "several referenced invoices paid short: amount_mismatch",
+        scenario(
+            "FA-2026-000001 C1 1000.00\nFA-2026-000002 C1 500.00",
+            vec![l(
+                "L1",
+                2,
+                "1200.00",
+                "M",
+                "",
+                "FA-2026-000001 FA-2026-000002",
+            )],
+            "L1 1200.00 amount_mismatch",
+        ),
+    );
+    check(
+        "overpayment",
+        scenario(
+            "FA-2026-000001 C1 1000.00",
+            vec![l("L1", 2, "1100.00", "M", "", "FA-2026-000001")],
+            "L1 FA-2026-000001 1000.00 invoice\nL1 100.00 overpayment",
+        ),
+    );
+    let mut foreign = l("L1", 2, "1000.00", "M", "", "FA-2026-000001");
+    foreign.currency = "GBP";
+    check(
+        "currency mismatch",
+        scenario(
+            "FA-2026-000001 C1 1000.00",
+            vec![foreign],
+            "L1 1000.00 currency_mismatch",
+        ),
+    );
+}
+
+#[test]
+fn duplicates_and_competition() {
+    check(
+        "the first line in value-date order takes the open amount; the second is a duplicate",
+        scenario(
+            "FA-2026-000001 C1 500.00",
+            vec![
+                l("LATE", 9, "500.00", "M", "", "FA-2026-000001"),
+                l("EARLY", 3, "500.00", "M", "", "FA-2026-000001"),
+            ],
+            "EARLY FA-2026-000001 500.00 invoice\nLATE 500.00 duplicate_payment",
+        ),
+    );
+    check(
+        "an invoice paid before the run",
+        scenario(
+            "FA-2026-000001 C1 500.00 0.00",
+            vec![l("L1", 3, "500.00", "M", "", "FA-2026-000001")],
+            "L1 500.00 duplicate_payment",
+        ),
+    );
+    check(
+        "the same payment twice without reference",
+        scenario(
+            "FA-2026-000001 C2 480.00",
+            vec![
+                l("L1", 3, "480.00", "", "FR7622222222222222222222222", ""),
+                l("L2", 4, "480.00", "", "FR7622222222222222222222222", ""),
+            ],
+            "L1 FA-2026-000001 480.00 invoice\nL2 480.00 duplicate_payment",
+        ),
+    );
+}
+
+#[test]
+fn not_receivables_are_never_applied() {
+    check(
+        "debits, interest, tax refunds, internal transfers",
+        scenario(
+            "FA-2026-000001 C1 50.00\nFA-2026-000002 C1 1200.00\nFA-2026-000003 C1 75.00",
+            vec![
+                l("D", 2, "-50.00", "FOURNISSEUR", "", "FA-2026-000001"),
+                l("I", 2, "75.00", "BANQUE", "", "INTERETS CREDITEURS T1"),
+                l("T", 2, "1200.00", "DGFIP", "", "REMBOURSEMENT TVA"),
+                l(
+                    "O",
+                    2,
+                    "75.00",
+                    "NOUS",
+                    "FR7630006000011234567890189",
+                    "VIREMENT",
+                ),
+            ],
+            "D 50.00 not_receivable\nI 75.00 not_receivable\nT 1200.00 not_receivable\nO 75.00 not_receivable",
+        ),
+    );
+}
+
+#[test]
+fn remittance_advices() {
+    let advices = "advice_id,payer_name,payment_date,payment_amount,currency,invoice_id,paid_amount,payment_reference,deduction_amount,deduction_reason\n\
+        ADV1,Martin,2026-03-01,1450.00,EUR,FA 2026 1,950.00,PAY-778812,50.00,damaged goods\n\
+        ADV1,Martin,2026-03-01,1450.00,EUR,FA-2026-000002,500.00,PAY-778812,,\n\
+        ADV2,Boulangerie Lefevre,2026-03-01,588.00,EUR,FA-2026-000010,588.00,,12.00,escompte 2%\n\
+        ADV3,Boulangerie Lefevre,2026-03-01,300.00,EUR,FA-2026-000011,100.00,,,\n\
+        ADV3,Boulangerie Lefevre,2026-03-01,300.00,EUR,XX-9999,200.00,,,\n";
+    let mut s = scenario(
+        "FA-2026-000001 C1 1000.00\nFA-2026-000002 C1 500.00\nFA-2026-000010 C2 600.00\nFA-2026-000011 C2 100.00",
+        vec![
+            l("A", 2, "1450.00", "ETS MARTIN", "", "PAY-778812"),
+            l("B", 2, "588.00", "BOULANGERIE LEFEVRE", "", "VIR"),
+            l("C", 2, "300.00", "BOULANGERIE LEFEVRE", "", "VIR"),
+        ],
+        "A FA-2026-000001 950.00 invoice\nA FA-2026-000002 500.00 invoice\nA FA-2026-000001 50.00 dispute\n\
+         B FA-2026-000010 600.00 invoice\nB - -12.00 discount\n\
+         C FA-2026-000011 100.00 invoice\nC 200.00 partial_remittance",
+    );
+    s.advices = advices;
+    check(
+        "advice by reference (deduction disputed), by payer + amount (discount), unresolved line",
+        s,
+    );
+}

@@ -1,0 +1,239 @@
+//! `recon run` as the contract defines it, through the binary: outputs that
+//! pass `../shared/tools/check-run.py`, byte-identical outputs for any
+//! thread count and input order, and every exit-2 case with its message and
+//! `--out` left as it was.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn recon() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_recon"))
+}
+
+fn fixture(name: &str) -> String {
+    crate::fixtures_dir().join(name).display().to_string()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("recon-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+const OUTPUTS: [&str; 6] = [
+    "allocations.csv",
+    "exceptions.csv",
+    "disputes.csv",
+    "open_items.csv",
+    "journal.fec.txt",
+    "manifest.json",
+];
+
+fn run_basic(out: &Path, statements: &[&str], extra: &[&str]) -> Output {
+    let mut command = recon();
+    command.args([
+        "run",
+        "--open-items",
+        &fixture("run/basic/open_items.csv"),
+        "--customers",
+        &fixture("run/basic/customers.csv"),
+        "--statements",
+    ]);
+    command.args(statements);
+    command.args(["--out", &out.display().to_string()]);
+    command.args(extra);
+    command.output().expect("run recon")
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    OUTPUTS
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                std::fs::read(dir.join(n)).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn run_outputs_pass_the_contract_checker() {
+    let out = scratch("check");
+    let statements = [
+        fixture("camt053/v02-mixed.xml"),
+        fixture("mt940/ing-slash-codes.sta"),
+        fixture("cfonb120/two-days-sepa-complements.txt"),
+    ];
+    let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+    let output = run_basic(&out, &refs, &["--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary json");
+    assert!(
+        summary["lines_fully_applied"].as_u64().unwrap() >= 4,
+        "{summary}"
+    );
+    let parsed = recon()
+        .arg("parse")
+        .arg("--json")
+        .args(&refs)
+        .output()
+        .expect("parse");
+    assert!(parsed.status.success());
+    let parsed_path = out.join("parsed.jsonl");
+    std::fs::write(&parsed_path, &parsed.stdout).expect("write parsed");
+    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/check-run.py");
+    if !checker.exists() {
+        eprintln!("check-run.py not found beside the repository: contract check skipped");
+        return;
+    }
+    let check = Command::new("python3")
+        .arg(&checker)
+        .arg(&out)
+        .args([
+            "--parsed",
+            &parsed_path.display().to_string(),
+            "--open-items",
+            &fixture("run/basic/open_items.csv"),
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn outputs_are_identical_for_any_thread_count_and_input_order() {
+    let statements = [
+        fixture("camt053/v02-mixed.xml"),
+        fixture("mt940/ing-slash-codes.sta"),
+        fixture("camt054/v04-direct-debit-batch.xml"),
+    ];
+    let forward: Vec<&str> = statements.iter().map(String::as_str).collect();
+    let backward: Vec<&str> = statements.iter().rev().map(String::as_str).collect();
+    let mut reference: Option<Vec<(String, Vec<u8>)>> = None;
+    for (threads, order) in [
+        ("1", &forward),
+        ("2", &backward),
+        ("8", &forward),
+        ("8", &backward),
+    ] {
+        let out = scratch(&format!("det-{threads}-{}", order[0].len()));
+        let output = run_basic(&out, order, &["--threads", threads, "--quiet"]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let got = files(&out);
+        match &reference {
+            None => reference = Some(got),
+            Some(first) => {
+                for ((name, a), (_, b)) in first.iter().zip(&got) {
+                    assert!(a == b, "{name} differs at {threads} threads");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn unusable_input_exits_2_and_leaves_out_untouched() {
+    let out = scratch("exit2");
+    std::fs::write(out.join("allocations.csv"), "previous run\n").expect("seed");
+    let bad_items = out.join("bad-items.csv");
+    std::fs::write(&bad_items, "invoice_id,customer_id,customer_name,issue_date,due_date,currency,amount,open_amount\nFA-1,C1,X,2026-01-01,2026-13-01,EUR,10.00,10.00\n").unwrap();
+    let bad_config = out.join("bad.toml");
+    std::fs::write(&bad_config, "writeoff_maxx = \"1.00\"\n").unwrap();
+    let camt = fixture("camt053/v02-mixed.xml");
+    let out_text = out.display().to_string();
+    let items = fixture("run/basic/open_items.csv");
+    let bad_items_text = bad_items.display().to_string();
+    let bad_config_text = bad_config.display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--open-items", &bad_items_text, "--statements", &camt],
+            "line 2, column due_date",
+        ),
+        (
+            vec![
+                "--open-items",
+                &items,
+                "--statements",
+                &camt,
+                "--config",
+                &bad_config_text,
+            ],
+            "writeoff_maxx",
+        ),
+        (
+            vec![
+                "--open-items",
+                &items,
+                "--statements",
+                "/nonexistent/statement.xml",
+            ],
+            "/nonexistent/statement.xml",
+        ),
+        (
+            vec!["--open-items", &items, "--statements", &camt, &camt],
+            "already read from",
+        ),
+        (
+            vec!["--open-items", &items, "--statements", &items],
+            "expected a bank statement",
+        ),
+    ];
+    for (args, message) in cases {
+        let output = recon()
+            .arg("run")
+            .args(&args)
+            .args(["--out", &out_text])
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(message),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("allocations.csv")).unwrap(),
+            "previous run\n"
+        );
+        assert!(
+            !out.join("manifest.json").exists(),
+            "{args:?} wrote a manifest"
+        );
+    }
+}
+
+#[test]
+fn config_defaults_print_every_key() {
+    let output = recon()
+        .args(["config", "--defaults"])
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    for key in [
+        "writeoff_max = \"5.00\"",
+        "twins = \"oldest\"",
+        "name_similarity_min",
+        "subset_max_items = 6",
+        "subset_max_candidates = 40",
+        "suspense = \"471000\"",
+    ] {
+        assert!(text.contains(key), "{key} missing from\n{text}");
+    }
+    recon::config::Config::from_toml(&text).expect("the defaults read back");
+}
