@@ -11,7 +11,6 @@ use recon::config::{Config, Twins};
 use recon::matching::Line;
 use recon::parse::{customers, open_items, remittance_csv};
 use recon::run::{RunInputs, run};
-use rust_decimal::Decimal;
 
 /// A bank line: id, value date (day of March 2026), amount, payer name,
 /// payer IBAN, remittance text; `charges` and `currency` by builder.
