@@ -13,3 +13,4 @@ pub mod model;
 pub mod money;
 pub mod output;
 pub mod parse;
+pub mod synth;
