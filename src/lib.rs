@@ -8,6 +8,7 @@
 
 pub mod demo;
 pub mod error;
+pub mod eval;
 pub mod input;
 pub mod model;
 pub mod money;
