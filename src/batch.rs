@@ -203,6 +203,7 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
             || {
                 b.push(("open_items.csv", run_files::open_items_csv(&result)));
                 b.push(("journal.fec.txt", run_files::journal_fec(&result)));
+                b.push(("decisions.jsonl", run_files::decisions_jsonl(&result)));
             },
         );
         a.into_iter().chain(b).collect()

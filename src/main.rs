@@ -74,8 +74,30 @@ enum Command {
         #[arg(long, required = true)]
         defaults: bool,
     },
-    /// Parse the built-in demo statements and print a summary.
-    Demo,
+    /// Generate a synthetic data set with a truth file.
+    Gen {
+        /// Bank lines to generate (about 2 open items and 1/3 customer each).
+        #[arg(long, default_value_t = 10_000)]
+        lines: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory.
+        out_dir: PathBuf,
+    },
+    /// Score a run against a generated data set's truth file.
+    Eval {
+        run_dir: PathBuf,
+        truth: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate a small data set, run it, print the summary and evaluation.
+    Demo {
+        #[arg(long, default_value_t = 2_000)]
+        lines: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -117,7 +139,53 @@ fn main() -> ExitCode {
             print!("{}", recon::config::Config::default().to_toml());
             ExitCode::SUCCESS
         }
-        Command::Demo => demo(),
+        Command::Gen {
+            lines,
+            seed,
+            out_dir,
+        } => {
+            match recon::synth::write_dataset(&recon::synth::SynthOptions { lines, seed }, &out_dir)
+            {
+                Ok(summary) => {
+                    println!(
+                        "generated {} bank lines, {} open items, {} customers in {} files ({} bytes) under {}",
+                        summary.lines,
+                        summary.open_items,
+                        summary.customers,
+                        summary.files,
+                        summary.bytes,
+                        out_dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!(
+                        "error: cannot write the data set to {}: {error}",
+                        out_dir.display()
+                    );
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Eval {
+            run_dir,
+            truth,
+            json,
+        } => match recon::eval::evaluate_dir(&run_dir, &truth) {
+            Ok(evaluation) => {
+                if json {
+                    println!("{}", evaluation.to_json());
+                } else {
+                    print!("{}", evaluation.table());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Demo { lines, seed } => demo(lines, seed),
     }
 }
 
@@ -208,36 +276,58 @@ fn parse_command(paths: &[PathBuf], json: bool) -> ExitCode {
     }
 }
 
-fn demo() -> ExitCode {
-    let mut statements = 0usize;
-    let mut entries = 0usize;
-    let mut credits = rust_decimal::Decimal::ZERO;
-    for (name, bytes) in recon::demo::FILES {
-        match recon::parse::parse_bytes(name, bytes) {
-            Ok(parsed) => {
-                for statement in &parsed.statements {
-                    print!("{}", parse_report::statement_table(statement));
-                    statements += 1;
-                    entries += statement.entries.len();
-                    credits += statement
-                        .entries
-                        .iter()
-                        .filter(|e| e.is_credit())
-                        .map(|e| e.amount)
-                        .sum::<rust_decimal::Decimal>();
-                }
-                for advice in &parsed.advices {
-                    print!("{}", parse_report::advice_table(advice));
-                }
-            }
+/// `recon demo`: a generated data set in a temporary directory, run and
+/// scored; the README's first command.
+fn demo(lines: usize, seed: u64) -> ExitCode {
+    let dir = std::env::temp_dir().join(format!("recon-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.join("data");
+    let summary =
+        match recon::synth::write_dataset(&recon::synth::SynthOptions { lines, seed }, &data) {
+            Ok(summary) => summary,
             Err(error) => {
-                eprintln!("error: {error}");
+                eprintln!(
+                    "error: cannot write the demo data to {}: {error}",
+                    data.display()
+                );
                 return ExitCode::from(1);
             }
+        };
+    println!(
+        "demo data: {} bank lines, {} open items, {} customers, {} files in {}",
+        summary.lines,
+        summary.open_items,
+        summary.customers,
+        summary.files,
+        data.display()
+    );
+    let args = recon::batch::RunArgs {
+        open_items: data.join("open_items.csv"),
+        customers: Some(data.join("customers.csv")),
+        statements: vec![data.join("statements")],
+        remittances: vec![data.join("remittances")],
+        settlements: Vec::new(),
+        config: None,
+        out: dir.join("out"),
+    };
+    let report = match recon::batch::execute(&args) {
+        Ok(report) => report,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            return ExitCode::from(failure.exit_code());
+        }
+    };
+    println!("\n== run summary (outputs in {})", args.out.display());
+    print!("{}", report.summary.text());
+    match recon::eval::evaluate_dir(&args.out, &data.join("truth.csv")) {
+        Ok(evaluation) => {
+            println!("\n== evaluation against the truth file");
+            print!("{}", evaluation.table());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(1)
         }
     }
-    println!(
-        "demo: {statements} statements, {entries} bank lines, {credits} received. Matching arrives with `recon run`."
-    );
-    ExitCode::SUCCESS
 }

@@ -226,12 +226,17 @@ fn scan_text(
     text: &str,
     found: Found,
     cx: &Context<'_>,
-    hits: &mut Vec<RefHit>,
+    all_hits: &mut Vec<RefHit>,
     advices: &mut Vec<u32>,
 ) {
     if text.is_empty() {
         return;
     }
+    // Hits with their token spans: a hit inside a longer hit's span (the
+    // "FA 2026" of "FA 2026 000008") is the longer hit's prefix, not a
+    // reference of its own.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut hits: Vec<RefHit> = Vec::new();
     let words: Vec<&str> = tokens(text).take(TEXT_TOKENS_MAX).collect();
     let mut key = String::with_capacity(32);
     for start in 0..words.len() {
@@ -282,6 +287,7 @@ fn scan_text(
                         found,
                         text: key.clone(),
                     });
+                    spans.push((start, start + joined + 1));
                 }
             }
             if rf_start && key.starts_with("RF") {
@@ -290,9 +296,10 @@ fn scan_text(
             }
             for value in cx.index.invoices.get(invoice.finish()) {
                 let (item, form) = unpack(value);
-                // A fragment is one token, never a join: joined fragments are
-                // dates and amounts.
-                if form == KeyForm::Fragment && joined > 0 {
+                // A fragment is one token of the remittance text, never a
+                // join (joined fragments are dates and amounts) and never an
+                // id field (entry references are sequence numbers).
+                if form == KeyForm::Fragment && (joined > 0 || found != Found::RemittanceText) {
                     continue;
                 }
                 if Index::item_has_key(&cx.items[item as usize], &key, form) {
@@ -307,6 +314,7 @@ fn scan_text(
                         found,
                         text: key.clone(),
                     });
+                    spans.push((start, start + joined + 1));
                 }
             }
             for advice_index in cx.index.advice_references.get(advice.finish()) {
@@ -318,6 +326,14 @@ fn scan_text(
                     advices.push(advice_index);
                 }
             }
+        }
+    }
+    for (hit, &(from, to)) in hits.into_iter().zip(&spans) {
+        let inside_longer = spans
+            .iter()
+            .any(|&(f, t)| f <= from && to <= t && t - f > to - from);
+        if !inside_longer {
+            all_hits.push(hit);
         }
     }
 }

@@ -555,3 +555,63 @@ pub fn reason_names() -> Vec<&'static str> {
     .map(Reason::name)
     .to_vec()
 }
+
+/// `decisions.jsonl`: one record per line (or batch detail), in serving
+/// order: the evidence found, the rule that decided, the reasoning steps
+/// and the rows written. What `recon explain` reads.
+pub fn decisions_jsonl(result: &RunResult) -> Vec<u8> {
+    let mut out = String::new();
+    for (line, decision) in result.lines.iter().zip(&result.decisions) {
+        let evidence = &decision.evidence;
+        let references: Vec<serde_json::Value> = evidence
+            .references
+            .iter()
+            .map(|h| {
+                serde_json::json!({
+                    "invoice_id": result.items[h.item as usize].invoice_id,
+                    "kind": h.kind.rule(),
+                    "found_in": h.found,
+                    "text": h.text,
+                })
+            })
+            .collect();
+        let customer = decision.outcome.customer.map(|(c, how)| {
+            serde_json::json!({ "customer_id": result.customer_ids[c as usize], "how": how })
+        });
+        let record = serde_json::json!({
+            "line_id": line.line_id,
+            "detail": line.detail,
+            "bank_ref": line.bank_ref,
+            "value_date": date(line),
+            "amount": line.amount.to_string(),
+            "currency": line.currency,
+            "payer_name": line.payer_name,
+            "payer_iban": line.payer_iban,
+            "remittance_text": line.remittance_text,
+            "references": references,
+            "advices": evidence.advices.iter().map(|(a, how)| serde_json::json!({"advice_id": result.advices[*a as usize].advice_id, "how": how})).collect::<Vec<_>>(),
+            "customer": customer,
+            "not_receivable_sign": evidence.not_receivable,
+            "rule": decision.outcome.rule,
+            "notes": decision.outcome.notes,
+            "allocations": decision.outcome.proposals.iter().map(|p| serde_json::json!({
+                "invoice_id": p.item.map(|i| result.items[i as usize].invoice_id.clone()),
+                "kind": p.kind.name(),
+                "amount": p.amount.to_string(),
+                "rule": p.rule,
+            })).collect::<Vec<_>>(),
+            "exceptions": decision.outcome.reviews.iter().map(|r| serde_json::json!({
+                "reason": r.reason.name(),
+                "amount": r.amount.to_string(),
+                "suggestions": r.suggestions.iter().map(|s| serde_json::json!({
+                    "invoices": s.items.iter().map(|&i| result.items[i as usize].invoice_id.clone()).collect::<Vec<_>>(),
+                    "score": confidence(s.score.min(1000)),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "lettrage": decision.lettrage,
+        });
+        out.push_str(&record.to_string());
+        out.push('\n');
+    }
+    out.into_bytes()
+}
