@@ -59,7 +59,7 @@ pub struct SynthSummary {
 /// the realised shares differ slightly; `split` lines bring 1-2 follow-up
 /// lines, counted as `split` too).
 pub const SITUATIONS: &[(&str, u32)] = &[
-    ("clean", 255),
+    ("clean", 265),
     ("noisy_reference", 140),
     ("rf_reference", 60),
     ("iban_only", 60),
@@ -73,7 +73,8 @@ pub const SITUATIONS: &[(&str, u32)] = &[
     ("partial", 20),
     ("overpayment", 20),
     ("advice_deduction", 15),
-    ("duplicate", 10),
+    // Scheduled, not drawn: see `DUPLICATE_PERCENT`.
+    ("duplicate", 0),
     ("third_party", 20),
     ("unknown_payer", 20),
     ("not_receivable", 30),
@@ -85,8 +86,9 @@ pub const SITUATIONS: &[(&str, u32)] = &[
 /// Lines per statement file at most: 20,000 keeps a CAMT file near 30 MB.
 pub const STATEMENT_LINES_MAX: usize = 20_000;
 
-/// Open items per bank line (background included).
-pub const OPEN_ITEMS_PER_LINE: usize = 2;
+/// Open items per ten bank lines (background included): 22, so that with
+/// about 1.1 items paid per line most open items are paid by no line.
+pub const OPEN_ITEMS_PER_TEN_LINES: usize = 22;
 
 /// Bank lines per customer.
 pub const LINES_PER_CUSTOMER: usize = 3;
@@ -108,8 +110,9 @@ const DECOY_ATTEMPTS_MAX: usize = 32;
 /// is taken.
 const DRAW_ATTEMPTS_MAX: usize = 16;
 
-/// Recent payments a `duplicate` may repeat.
-const RECENT_PAYMENTS_MAX: usize = 64;
+/// Percent of single-invoice payments (clean, noisy, RF, IBAN, name) the
+/// payer sends a second time 1-10 days later: about 1% of all lines.
+const DUPLICATE_PERCENT: u64 = 2;
 
 /// Bank lines span days 20..340 of 2026.
 const FIRST_DAY: i64 = 20;
@@ -268,12 +271,6 @@ struct Pending {
     truth: Truth,
 }
 
-/// A payment a `duplicate` may send again.
-struct Recent {
-    line: Line,
-    customer: String,
-}
-
 struct Generator {
     rng: Rng,
     lines_total: usize,
@@ -294,7 +291,6 @@ struct Generator {
     names: NameBook,
     pending: BTreeMap<(usize, u64), Pending>,
     pending_seq: u64,
-    recent: Vec<Recent>,
     advices: String,
     truth: String,
 }
@@ -465,7 +461,7 @@ impl Generator {
             customers,
             normal_count,
             next_reserved: normal_count,
-            items: Vec::with_capacity(options.lines * OPEN_ITEMS_PER_LINE + 16),
+            items: Vec::with_capacity(options.lines * OPEN_ITEMS_PER_TEN_LINES / 10 + 16),
             next_seq: 1,
             next_iban,
             next_e2e: 1,
@@ -475,7 +471,6 @@ impl Generator {
             names,
             pending: BTreeMap::new(),
             pending_seq: 0,
-            recent: Vec::new(),
             advices: String::from(
                 "advice_id,payer_name,payment_date,payment_amount,currency,invoice_id,paid_amount,payment_reference,deduction_amount,deduction_reason\n",
             ),
@@ -706,16 +701,31 @@ impl Generator {
         }
     }
 
-    fn remember(&mut self, line: &Line, customer: &str, day: i64) {
-        if self.recent.len() >= RECENT_PAYMENTS_MAX {
-            self.recent.remove(0);
+    /// Sends the payment again later, now and then: the later line is a
+    /// `duplicate` (the first line that claims an amount gets it).
+    fn remember(&mut self, line: &Line, customer: &str, day: i64, index: usize) {
+        if !self.rng.chance(DUPLICATE_PERCENT) {
+            return;
         }
-        let mut line = line.clone();
-        line.day = day;
-        self.recent.push(Recent {
-            line,
-            customer: customer.to_string(),
-        });
+        let later = day + self.rng.range(1, 10);
+        let at = self.index_for_day(later).max(index + 1);
+        if at >= self.lines_total {
+            return;
+        }
+        let truth = Truth::exception(
+            Situation::Duplicate,
+            customer,
+            line.amount,
+            "duplicate_payment",
+        );
+        self.pending_seq += 1;
+        self.pending.insert(
+            (at, self.pending_seq),
+            Pending {
+                line: line.clone(),
+                truth,
+            },
+        );
     }
 
     /// Builds one line of `situation`, or `None` when it cannot be made
@@ -791,7 +801,7 @@ impl Generator {
                 let mut truth = Truth::applied(situation, &customer_id, amount);
                 truth.invoices.push((item.id(), amount));
                 if situation != S::ThirdParty {
-                    self.remember(&line, &customer_id, day);
+                    self.remember(&line, &customer_id, day, index);
                 }
                 Some((line, truth))
             }
@@ -880,7 +890,7 @@ impl Generator {
                 let item = self.items[expected];
                 let mut truth = Truth::applied(situation, &customer_id, amount);
                 truth.invoices.push((item.id(), amount));
-                self.remember(&line, &customer_id, day);
+                self.remember(&line, &customer_id, day, index);
                 Some((line, truth))
             }
             S::GroupedNoReference => {
@@ -913,8 +923,12 @@ impl Generator {
                 let customer = self.normal_customer();
                 let customer_id = self.customers[customer].id.clone();
                 let count = match situation {
-                    S::GroupedReference => self.rng.range(2, 12),
-                    S::GroupedAdvice => self.rng.range(2, 8),
+                    // Mostly small groups, now and then up to 12.
+                    S::GroupedReference => {
+                        let spread = self.rng.below(4) * self.rng.below(4);
+                        2 + (spread * 10 / 9) as i64
+                    }
+                    S::GroupedAdvice => self.rng.range(2, 6),
                     _ => self.rng.range(1, 3),
                 } as usize;
                 let mut rows: Vec<(Item, Cents, Cents)> = Vec::new(); // item, paid, deduction
@@ -1045,25 +1059,8 @@ impl Generator {
                 }
                 first
             }
-            S::Duplicate => {
-                let earlier: Vec<usize> = (0..self.recent.len())
-                    .filter(|&i| self.recent[i].line.day < day)
-                    .collect();
-                if earlier.is_empty() {
-                    return None;
-                }
-                let chosen = earlier[self.rng.below(earlier.len() as u64) as usize];
-                let recent = &self.recent[chosen];
-                let line = recent.line.clone();
-                let truth = Truth::exception(
-                    situation,
-                    &recent.customer,
-                    line.amount,
-                    "duplicate_payment",
-                );
-                self.recent.remove(chosen);
-                Some((line, truth))
-            }
+            // Duplicates are scheduled by `remember`, never drawn.
+            S::Duplicate => None,
             S::UnknownPayer => {
                 let amount = self.amount();
                 let owner = self.normal_customer();
@@ -1223,10 +1220,10 @@ impl Generator {
         }
     }
 
-    /// Open items no line pays, up to `OPEN_ITEMS_PER_LINE` per line: on
+    /// Open items no line pays, up to `OPEN_ITEMS_PER_TEN_LINES`: on
     /// normal customers and on reserved customers no line used.
     fn fill_background(&mut self) {
-        let target = self.lines_total * OPEN_ITEMS_PER_LINE;
+        let target = self.lines_total * OPEN_ITEMS_PER_TEN_LINES / 10;
         let count = self.customers.len() as u64;
         while self.items.len() < target {
             let mut customer = self.rng.below(count) as usize;
@@ -1253,10 +1250,13 @@ impl Generator {
 
 /// The IBAN of the `n`-th known payer account.
 fn known_iban(n: u64) -> String {
+    // Bank and branch make it unique; the account number is scrambled
+    // (an odd multiplier not divisible by 5 is a bijection mod 10^11).
+    let account = n.wrapping_mul(48_271_000_003) % 100_000_000_000;
     french_iban(
         10_000 + (n % 89_000) as u32,
         (n / 89_000 % 99_999) as u32,
-        n,
+        account,
     )
 }
 
