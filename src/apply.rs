@@ -10,7 +10,7 @@
 //! (signed like the line) equals the line amount.
 //! Invariant: an open amount only moves toward zero, never past it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rust_decimal::Decimal;
 
@@ -32,6 +32,8 @@ pub struct Book {
     settled_in_run: Vec<bool>,
     advices_used: Vec<bool>,
     learned_ibans: HashMap<String, u32>,
+    /// (customer, amount) settled on payer and amount alone in this run.
+    paid_amount_only: HashSet<(u32, Decimal)>,
     lettrage_next: u64,
     lettrage_line: Option<(String, String)>,
 }
@@ -43,6 +45,7 @@ impl Book {
             settled_in_run: vec![false; items.len()],
             advices_used: vec![false; advices],
             learned_ibans: HashMap::new(),
+            paid_amount_only: HashSet::new(),
             lettrage_next: 0,
             lettrage_line: None,
         }
@@ -64,6 +67,13 @@ impl Book {
 
     pub fn learned_iban(&self, iban: &str) -> Option<u32> {
         self.learned_ibans.get(iban).copied()
+    }
+
+    /// Whether this customer already paid exactly `amount` in this run
+    /// with nothing but the amount to say what for.
+    pub fn paid_amount_only(&self, customer: u32, amount: Decimal) -> bool {
+        self.paid_amount_only
+            .contains(&(customer, amount.normalize()))
     }
 
     pub fn open_amounts(&self) -> &[Decimal] {
@@ -134,6 +144,9 @@ impl Book {
         }
         if let Some(advice) = outcome.advice_used {
             self.advices_used[advice as usize] = true;
+        }
+        if let Some((customer, amount)) = outcome.amount_only {
+            self.paid_amount_only.insert((customer, amount.normalize()));
         }
         if let Some((iban, customer)) = &outcome.learn_iban {
             self.learned_ibans.entry(iban.clone()).or_insert(*customer);

@@ -126,6 +126,9 @@ pub struct Outcome {
     pub advice_used: Option<u32>,
     /// A payer IBAN to remember for this customer (settled on references).
     pub learn_iban: Option<(String, u32)>,
+    /// Settled on payer and amount alone (no reference, no advice): a later
+    /// line of the same payer and amount is a suspected resend.
+    pub amount_only: Option<(u32, Decimal)>,
     /// The customer the line was attributed to, and how.
     pub customer: Option<(u32, &'static str)>,
     /// The rule that decided, for the decision log.
@@ -737,6 +740,7 @@ fn by_customer_amount(
         .collect();
     let settle = |items: &[u32], rule: &'static str, confidence: u16, out: &mut Outcome| {
         out.rule = rule;
+        out.amount_only = Some((customer, paid));
         let mut due = Decimal::ZERO;
         for &i in items {
             due += book.open(i);
@@ -757,6 +761,25 @@ fn by_customer_amount(
             ));
         }
     };
+    // The same payer already paid exactly this amount in this run without
+    // saying what for: a second such line is more likely the same payment
+    // sent twice than the next invoice; a person decides.
+    if book.paid_amount_only(customer, paid) {
+        out.rule = "duplicate_payment";
+        out.notes.push(format!(
+            "this payer already paid {paid} without reference earlier in this run: suspected resend"
+        ));
+        let suggestions = exact
+            .iter()
+            .take(3)
+            .map(|&i| Suggestion {
+                items: vec![i],
+                score: 400,
+            })
+            .collect();
+        out.review(paid, Reason::DuplicatePayment, suggestions);
+        return;
+    }
     match exact.len() {
         1 => {
             settle(&exact, rule_name(base, "amount"), confidence, out);

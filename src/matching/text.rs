@@ -147,9 +147,12 @@ fn fold_char(c: char) -> Option<&'static str> {
     })
 }
 
-/// Similarity of two name keys, 0..1: Jaro-Winkler on the sorted words, or
-/// a truncation (one key's words all prefixes of the other's, as banks cut
-/// names at 35 or 70 characters) scored just under an exact match.
+/// Similarity of two name keys, 0..1: every word of each name must find a
+/// close word in the other (Jaro-Winkler per word, weighted by length, the
+/// weaker direction counts), so "CHARCUTERIE DELALIER PARTNERS" is not
+/// "CHARCUTERIE DELACHET HALLES" however alike their first letters. A
+/// truncation (one key's words all prefixes of the other's, as banks cut
+/// names at 35 or 70 characters) scores just under an exact match.
 pub fn name_similarity(a: &str, b: &str) -> f64 {
     if a == b {
         return 1.0;
@@ -157,20 +160,30 @@ pub fn name_similarity(a: &str, b: &str) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    let jw = strsim::jaro_winkler(a, b);
-    let truncated = |short: &str, long: &str| {
-        let long_words: Vec<&str> = long.split(' ').collect();
-        let short_words: Vec<&str> = short.split(' ').collect();
-        short.len() >= 8
-            && short_words.len() >= 2
-            && short_words
-                .iter()
-                .all(|w| long_words.iter().any(|l| l.starts_with(w)))
+    let a_words: Vec<&str> = a.split(' ').collect();
+    let b_words: Vec<&str> = b.split(' ').collect();
+    let truncated = |short: &[&str], long: &[&str], short_text: &str| {
+        short_text.len() >= 8
+            && short.len() >= 2
+            && short.iter().all(|w| long.iter().any(|l| l.starts_with(w)))
     };
-    if truncated(a, b) || truncated(b, a) {
-        return jw.max(0.95);
+    if truncated(&a_words, &b_words, a) || truncated(&b_words, &a_words, b) {
+        return 0.95;
     }
-    jw
+    let directional = |from: &[&str], to: &[&str]| {
+        let mut weighted = 0.0;
+        let mut total = 0.0;
+        for word in from {
+            let best = to
+                .iter()
+                .map(|other| strsim::jaro_winkler(word, other))
+                .fold(0.0, f64::max);
+            weighted += best * word.len() as f64;
+            total += word.len() as f64;
+        }
+        if total == 0.0 { 0.0 } else { weighted / total }
+    };
+    directional(&a_words, &b_words).min(directional(&b_words, &a_words))
 }
 
 #[cfg(test)]
@@ -214,6 +227,12 @@ mod tests {
             ) >= 0.95
         );
         assert!(name_similarity(&name_key("GARAGE DURAND"), &name_key("PHARMACIE CENTRALE")) < 0.7);
+        assert!(
+            name_similarity(
+                &name_key("CHARCUTERIE DELALIER PARTNERS"),
+                &name_key("Charcuterie Delachet des Halles")
+            ) < 0.9
+        );
     }
 
     #[test]
