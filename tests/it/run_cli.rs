@@ -237,3 +237,81 @@ fn config_defaults_print_every_key() {
     }
     recon::config::Config::from_toml(&text).expect("the defaults read back");
 }
+
+/// A generated data set end to end: the run passes the contract checker
+/// (every parsed line accounted for, open items conserved), and the
+/// evaluation meets the targets on it.
+#[test]
+fn generated_run_passes_the_checker_and_meets_the_targets() {
+    let dir = scratch("generated");
+    let data = dir.join("data");
+    let out = dir.join("out");
+    recon::synth::write_dataset(
+        &recon::synth::SynthOptions {
+            lines: 3_000,
+            seed: 11,
+        },
+        &data,
+    )
+    .expect("generate");
+    let data_text = data.display().to_string();
+    let output = recon()
+        .args([
+            "run",
+            "--open-items",
+            &format!("{data_text}/open_items.csv"),
+            "--customers",
+            &format!("{data_text}/customers.csv"),
+        ])
+        .args([
+            "--statements",
+            &format!("{data_text}/statements"),
+            "--remittances",
+            &format!("{data_text}/remittances"),
+        ])
+        .args(["--out", &out.display().to_string(), "--quiet"])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let evaluation = recon::eval::evaluate_dir(&out, &data.join("truth.csv")).expect("evaluate");
+    let overall = evaluation.overall();
+    assert!(overall.precision() >= 0.9995, "{}", evaluation.table());
+    assert!(
+        overall.auto_match_rate().unwrap_or(0.0) >= 0.97,
+        "{}",
+        evaluation.table()
+    );
+    assert_eq!(overall.non_receivable_applied, 0, "{}", evaluation.table());
+    let parsed = recon()
+        .args(["parse", "--json", &format!("{data_text}/statements")])
+        .output()
+        .expect("parse");
+    assert!(parsed.status.success());
+    let parsed_path = dir.join("parsed.jsonl");
+    std::fs::write(&parsed_path, &parsed.stdout).expect("write");
+    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/check-run.py");
+    if !checker.exists() {
+        eprintln!("check-run.py not found beside the repository: contract check skipped");
+        return;
+    }
+    let check = Command::new("python3")
+        .arg(&checker)
+        .arg(&out)
+        .args([
+            "--parsed",
+            &parsed_path.display().to_string(),
+            "--open-items",
+            &format!("{data_text}/open_items.csv"),
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
