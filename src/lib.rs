@@ -9,7 +9,6 @@
 pub mod apply;
 pub mod batch;
 pub mod config;
-pub mod demo;
 pub mod error;
 pub mod eval;
 pub mod input;

@@ -513,7 +513,7 @@ impl Summary {
         let _ = writeln!(out, "amount applied        {:>10}", self.amount_applied);
         let _ = writeln!(
             out,
-            "auto-match rate       {:>9.2}%  by count, {:.2}% by value",
+            "auto-match rate       {:>9.2}%  of credit lines by count, {:.2}% by value",
             self.auto_match_rate_by_count * 100.0,
             self.auto_match_rate_by_value * 100.0
         );

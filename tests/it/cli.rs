@@ -173,15 +173,26 @@ fn human_table_names_the_statement_and_its_lines() {
 
 #[test]
 fn demo_runs_on_built_in_data() {
-    let output = recon().arg("demo").output().expect("run recon");
+    let output = recon()
+        .args(["demo", "--lines", "1000"])
+        .output()
+        .expect("run recon");
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("demo: 4 statements, 10 bank lines"),
-        "{stdout}"
-    );
+    for expected in [
+        "demo data: 1000 bank lines",
+        "== run summary",
+        "lines fully applied",
+        "== evaluation",
+        "OVERALL",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected} missing from\n{stdout}"
+        );
+    }
 }
