@@ -19,7 +19,7 @@ use crate::input::{collect_files, load_files, read_file};
 use crate::output::run_files::{self, Summary};
 use crate::output::write::{sha256_hex, write_all};
 use crate::parse::{customers, open_items};
-use crate::run::{RunInputs, RunResult, run};
+use crate::run::{RunInputs, RunResult, run_marked};
 
 /// The engine version recorded in every manifest.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -128,6 +128,10 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
         },
     );
     let (items, customers) = (items?, customers?);
+    stages.insert(
+        "read.open_items".into(),
+        started.elapsed().as_millis() as u64,
+    );
     drop(items_bytes);
     drop(customers_bytes);
 
@@ -188,8 +192,17 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
 
     let matching = Instant::now();
     let config_text = inputs.config.to_toml();
-    let result = run(inputs).map_err(|e| RunFailure::Internal(e.to_string()))?;
+    let mut last = Instant::now();
+    let mut marks: Vec<(&'static str, u64)> = Vec::new();
+    let result = run_marked(inputs, &mut |stage| {
+        marks.push((stage, last.elapsed().as_millis() as u64));
+        last = Instant::now();
+    })
+    .map_err(|e| RunFailure::Internal(e.to_string()))?;
     stages.insert("match".into(), matching.elapsed().as_millis() as u64);
+    for (stage, ms) in marks {
+        stages.insert(format!("match.{stage}"), ms);
+    }
 
     let writing = Instant::now();
     let outputs: Vec<(&str, Vec<u8>)> = {
@@ -208,6 +221,7 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
         );
         a.into_iter().chain(b).collect()
     };
+    let rendered_ms = writing.elapsed().as_millis() as u64;
     check_outputs(&result).map_err(RunFailure::Internal)?;
     let mut summary = Summary::of(&result);
     records.sort_by(|a, b| (a.role, &a.path).cmp(&(b.role, &b.path)));
@@ -221,6 +235,7 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
         ))
     })?;
     stages.insert("write".into(), writing.elapsed().as_millis() as u64);
+    stages.insert("write.render".into(), rendered_ms);
     stages.insert("total".into(), started.elapsed().as_millis() as u64);
     summary.stage_ms = stages;
     Ok(RunReport {

@@ -64,6 +64,15 @@ pub struct RunResult {
 }
 
 pub fn run(inputs: RunInputs) -> Result<RunResult, InvariantError> {
+    run_marked(inputs, &mut |_| {})
+}
+
+/// `run`, calling `mark(stage)` as each stage ends (`sort`, `index`,
+/// `evidence`, `decide`): the caller times them; the core reads no clock.
+pub fn run_marked(
+    inputs: RunInputs,
+    mark: &mut dyn FnMut(&'static str),
+) -> Result<RunResult, InvariantError> {
     let RunInputs {
         mut lines,
         own_accounts,
@@ -75,7 +84,9 @@ pub fn run(inputs: RunInputs) -> Result<RunResult, InvariantError> {
     // Advices in a fixed order whatever order their files came in.
     advices.sort_by(|a, b| (&a.advice_id, &a.source).cmp(&(&b.advice_id, &b.source)));
     lines.par_sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    mark("sort");
     let index = Index::build(&items, &customers, &advices);
+    mark("index");
     let cx = Context {
         index: &index,
         items: &items,
@@ -84,6 +95,7 @@ pub fn run(inputs: RunInputs) -> Result<RunResult, InvariantError> {
         own_accounts: &own_accounts,
     };
     let evidence: Vec<Evidence> = lines.par_iter().map(|line| gather(line, &cx)).collect();
+    mark("evidence");
     let mut book = Book::new(&items, advices.len());
     let mut decisions = Vec::with_capacity(lines.len());
     for (line, evidence) in lines.iter().zip(evidence) {
@@ -95,6 +107,7 @@ pub fn run(inputs: RunInputs) -> Result<RunResult, InvariantError> {
             lettrage,
         });
     }
+    mark("decide");
     let open_after = book.open_amounts().to_vec();
     let mut customer_ids: Vec<String> = vec![String::new(); index.customer_names.len()];
     for (id, &i) in &index.customer_ids {

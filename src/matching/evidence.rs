@@ -9,7 +9,7 @@ use super::Line;
 use super::index::{
     DOMAIN_ADVICE, DOMAIN_INVOICE, DOMAIN_PAYMENT_REFERENCE, Index, KeyForm, cents, unpack,
 };
-use super::text::{KeyHasher, compact, is_valid_rf, name_key, name_similarity, tokens};
+use super::text::{KeyHasher, compact, fold, is_valid_rf, name_key, name_similarity, tokens};
 use crate::config::Config;
 use crate::model::{OpenItem, RemittanceAdvice};
 
@@ -24,8 +24,13 @@ pub const TEXT_TOKENS_MAX: usize = 400;
 pub const JOIN_TOKENS_MAX: usize = 4;
 pub const RF_TOKENS_MAX: usize = 8;
 
-/// Name candidates scored per line before the fuzzy search gives up.
-pub const NAME_CANDIDATES_MAX: usize = 4_000;
+/// Name entries scored per line: those sharing the most words with the
+/// payer's name. Similar names share words; scoring thousands of entries
+/// that share one common word would cost more than the rest of the line.
+pub const NAME_CANDIDATES_MAX: usize = 24;
+
+/// The payer name's rarest words whose entries are candidates.
+pub const NAME_WORDS_USED: usize = 3;
 
 /// What identified an invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -161,7 +166,15 @@ pub fn gather(line: &Line, cx: &Context<'_>) -> Evidence {
         return evidence;
     }
     scan_references(line, cx, &mut evidence);
-    identify_payer(line, cx, &mut evidence);
+    // A reference that names one invoice outright makes the fuzzy name
+    // search moot (the invoice names the customer); exact names and IBANs
+    // are still looked up, they cost one hash probe.
+    let strong = !evidence.references.is_empty()
+        && evidence
+            .references
+            .iter()
+            .all(|h| h.kind <= RefKind::InvoiceNumber);
+    identify_payer(line, cx, strong, &mut evidence);
     link_advices_by_amount(line, cx, &mut evidence);
     if !line.payer_iban.is_empty() && cx.own_accounts.contains(&line.payer_iban) {
         evidence.not_receivable = Some("internal transfer");
@@ -302,20 +315,19 @@ fn scan_text(
                 if form == KeyForm::Fragment && (joined > 0 || found != Found::RemittanceText) {
                     continue;
                 }
-                if Index::item_has_key(&cx.items[item as usize], &key, form) {
-                    let kind = match form {
-                        KeyForm::Exact => RefKind::InvoiceNumber,
-                        KeyForm::Noisy => RefKind::InvoiceNumberNoisy,
-                        KeyForm::Fragment => RefKind::InvoiceFragment,
-                    };
-                    hits.push(RefHit {
-                        item,
-                        kind,
-                        found,
-                        text: key.clone(),
-                    });
-                    spans.push((start, start + joined + 1));
-                }
+                let kind = match form {
+                    KeyForm::Exact => RefKind::InvoiceNumber,
+                    KeyForm::Noisy => RefKind::InvoiceNumberNoisy,
+                    KeyForm::Fragment => RefKind::InvoiceFragment,
+                };
+                // Verified below, once hits inside longer hits are gone.
+                hits.push(RefHit {
+                    item,
+                    kind,
+                    found,
+                    text: key.clone(),
+                });
+                spans.push((start, start + joined + 1));
             }
             for advice_index in cx.index.advice_references.get(advice.finish()) {
                 let stored = cx.advices[advice_index as usize]
@@ -332,13 +344,22 @@ fn scan_text(
         let inside_longer = spans
             .iter()
             .any(|&(f, t)| f <= from && to <= t && t - f > to - from);
-        if !inside_longer {
+        let form = match hit.kind {
+            RefKind::Rf | RefKind::PaymentReference => None,
+            RefKind::InvoiceNumber => Some(KeyForm::Exact),
+            RefKind::InvoiceNumberNoisy => Some(KeyForm::Noisy),
+            RefKind::InvoiceFragment => Some(KeyForm::Fragment),
+        };
+        // A hash hit is only a candidate: the item's own number decides.
+        let verified = form
+            .is_none_or(|form| Index::item_has_key(&cx.items[hit.item as usize], &hit.text, form));
+        if !inside_longer && verified {
             all_hits.push(hit);
         }
     }
 }
 
-fn identify_payer(line: &Line, cx: &Context<'_>, evidence: &mut Evidence) {
+fn identify_payer(line: &Line, cx: &Context<'_>, skip_fuzzy: bool, evidence: &mut Evidence) {
     if !line.payer_iban.is_empty()
         && let Some(owners) = cx.index.ibans.get(&line.payer_iban)
         && owners.len() == 1
@@ -366,19 +387,32 @@ fn identify_payer(line: &Line, cx: &Context<'_>, evidence: &mut Evidence) {
         }
         return;
     }
-    // Fuzzy: entries sharing a word with the payer's name, best score per
-    // customer.
-    let mut candidates: Vec<u32> = Vec::new();
-    for word in key.split(' ').filter(|w| w.len() >= 3) {
-        if let Some(postings) = cx.index.name_words.get(word) {
-            candidates.extend(postings);
-        }
-        if candidates.len() > NAME_CANDIDATES_MAX {
-            break;
-        }
+    if skip_fuzzy {
+        return;
     }
-    candidates.sort_unstable();
-    candidates.dedup();
+    // Fuzzy: entries sharing the payer name's rarest words; the ones that
+    // share the most words are scored, best score per customer.
+    let mut lists: Vec<&Vec<u32>> = key
+        .split(' ')
+        .filter(|w| w.len() >= 3)
+        .filter_map(|w| cx.index.name_words.get(w))
+        .collect();
+    lists.sort_by_key(|l| l.len());
+    let mut shared: Vec<u32> = Vec::new();
+    for list in lists.iter().take(NAME_WORDS_USED) {
+        shared.extend(list.iter());
+    }
+    shared.sort_unstable();
+    let mut counted: Vec<(usize, u32)> = Vec::new();
+    for run in shared.chunk_by(|a, b| a == b) {
+        counted.push((run.len(), run[0]));
+    }
+    counted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let candidates: Vec<u32> = counted
+        .iter()
+        .take(NAME_CANDIDATES_MAX)
+        .map(|&(_, entry)| entry)
+        .collect();
     let mut scored: Vec<(u32, f64)> = candidates
         .iter()
         .map(|&e| {
@@ -442,22 +476,13 @@ fn link_advices_by_amount(line: &Line, cx: &Context<'_>, evidence: &mut Evidence
 }
 
 /// Upper case, accents folded, punctuation to single spaces, word order
-/// kept: for keyword search.
+/// kept, a space at both ends: for keyword search.
 fn name_key_unsorted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
+    let folded = fold(text);
+    let mut out = String::with_capacity(folded.len() + 2);
     out.push(' ');
-    for word in text.split(|c: char| !c.is_alphanumeric()) {
-        if word.is_empty() {
-            continue;
-        }
-        // name_key folds accents; one word at a time keeps the order.
-        let folded = name_key(word);
-        let folded = if folded.is_empty() {
-            word.to_uppercase()
-        } else {
-            folded
-        };
-        out.push_str(&folded);
+    for word in folded.split(' ').filter(|w| !w.is_empty()) {
+        out.push_str(word);
         out.push(' ');
     }
     out

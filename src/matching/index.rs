@@ -375,10 +375,107 @@ impl Index {
     /// Whether `key` (compact) really is one of the item's invoice keys of
     /// `form`: the check behind every hash hit.
     pub fn item_has_key(item: &OpenItem, key: &str, form: KeyForm) -> bool {
-        invoice_keys(&item.invoice_id)
-            .iter()
-            .any(|(k, f)| k == key && *f == form)
+        key_form(&item.invoice_id, key) == Some(form)
     }
+}
+
+/// A number group without its leading zeros (`0` when all are zeros);
+/// other groups as they are.
+fn unzero(g: &[u8]) -> &[u8] {
+    if g.iter().all(u8::is_ascii_digit) {
+        match g.iter().position(|&b| b != b'0') {
+            Some(first) => &g[first..],
+            None => &g[g.len() - 1..],
+        }
+    } else {
+        g
+    }
+}
+
+/// Number groups of an id handled without allocating; longer ids (rare)
+/// take the general path.
+const GROUPS_MAX: usize = 8;
+
+/// The form under which `key` (compact, upper case) is one of
+/// `invoice_keys(invoice_id)`, without building them: the same variants,
+/// compared in place. Agrees with `invoice_keys` (tested).
+pub fn key_form(invoice_id: &str, key: &str) -> Option<KeyForm> {
+    let mut groups: [&[u8]; GROUPS_MAX] = [&[]; GROUPS_MAX];
+    let mut n = 0;
+    for group in invoice_id
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|g| !g.is_empty())
+    {
+        if n == GROUPS_MAX {
+            return invoice_keys(invoice_id)
+                .into_iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, f)| f);
+        }
+        groups[n] = group.as_bytes();
+        n += 1;
+    }
+    let key = key.as_bytes();
+    if n == 0 || key.len() < 3 || !key.iter().any(u8::is_ascii_digit) {
+        return None;
+    }
+    let digits = |g: &[u8]| g.iter().all(u8::is_ascii_digit);
+    // Whether `key` is the concatenation of the groups selected by `keep`,
+    // each unzeroed or not.
+    let concat_is = |keep: &dyn Fn(usize) -> bool, unzeroed: bool| -> bool {
+        let mut at = 0;
+        for (i, group) in groups[..n].iter().enumerate() {
+            if !keep(i) {
+                continue;
+            }
+            let piece = if unzeroed { unzero(group) } else { group };
+            let end = at + piece.len();
+            if end > key.len() || !key[at..end].eq_ignore_ascii_case(piece) {
+                return false;
+            }
+            at = end;
+        }
+        at == key.len()
+    };
+    if concat_is(&|_| true, false) {
+        return Some(KeyForm::Exact);
+    }
+    if n < 2 {
+        return None;
+    }
+    let mut best: Option<KeyForm> = None;
+    let mut consider = |count: usize| {
+        let form = if count >= 2 {
+            KeyForm::Noisy
+        } else {
+            KeyForm::Fragment
+        };
+        best = Some(best.map_or(form, |b| b.min(form)));
+    };
+    if concat_is(&|_| true, true) {
+        consider(n);
+    }
+    if groups[0].iter().all(u8::is_ascii_alphabetic) {
+        for unzeroed in [false, true] {
+            if concat_is(&|i| i >= 1, unzeroed) {
+                consider(n - 1);
+            }
+        }
+    }
+    let is_year =
+        |g: &[u8]| g.len() == 4 && (g.starts_with(b"19") || g.starts_with(b"20")) && digits(g);
+    if let Some(year) = groups[..n - 1].iter().position(|g| is_year(g)) {
+        for unzeroed in [false, true] {
+            if concat_is(&|i| i != year, unzeroed) {
+                consider(n - 1);
+            }
+        }
+    }
+    let last = groups[n - 1];
+    if digits(last) && (key.eq_ignore_ascii_case(last) || key.eq_ignore_ascii_case(unzero(last))) {
+        consider(1);
+    }
+    best
 }
 
 /// Oldest first: the order twins and combination candidates are taken in.
@@ -405,6 +502,33 @@ mod tests {
         assert_eq!(find("000123"), Some(KeyForm::Fragment));
         assert_eq!(find("123"), Some(KeyForm::Fragment));
         assert_eq!(find("FA"), None);
+    }
+
+    #[test]
+    fn key_form_agrees_with_invoice_keys() {
+        let ids = [
+            "FA-2026-000123",
+            "AV-2026-000045",
+            "2026-00017",
+            "FA2026000123",
+            "INV/0042",
+            "F-1999-7-0003",
+            "X-00",
+            "12345",
+            "FA-2026-000000",
+            "a-b-c-d-e-f-g-h-i-2026-1",
+        ];
+        for id in ids {
+            let keys = invoice_keys(id);
+            for (key, form) in &keys {
+                assert_eq!(key_form(id, key), Some(*form), "{id} {key}");
+            }
+            for other in ids.iter().flat_map(|o| invoice_keys(o)) {
+                if !keys.iter().any(|(k, _)| *k == other.0) {
+                    assert_eq!(key_form(id, &other.0), None, "{id} {}", other.0);
+                }
+            }
+        }
     }
 
     #[test]

@@ -107,14 +107,7 @@ const NAME_NOISE: &[&str] = &[
 /// punctuation to spaces, legal forms and fillers dropped, "Établissements"
 /// and "Etablissement" written "ETS", words sorted (word order is noise).
 pub fn name_key(name: &str) -> String {
-    let mut folded = String::with_capacity(name.len());
-    for c in name.chars() {
-        match fold_char(c) {
-            Some(s) => folded.push_str(s),
-            None if c.is_ascii_alphanumeric() => folded.push(c.to_ascii_uppercase()),
-            None => folded.push(' '),
-        }
-    }
+    let folded = fold(name);
     let mut words: Vec<&str> = folded
         .split(' ')
         .filter(|w| !w.is_empty())
@@ -127,6 +120,19 @@ pub fn name_key(name: &str) -> String {
     words.sort_unstable();
     words.dedup();
     words.join(" ")
+}
+
+/// Upper case, accents folded, everything but letters and digits a space.
+pub fn fold(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    for c in text.chars() {
+        match fold_char(c) {
+            Some(s) => folded.push_str(s),
+            None if c.is_ascii_alphanumeric() => folded.push(c.to_ascii_uppercase()),
+            None => folded.push(' '),
+        }
+    }
+    folded
 }
 
 /// Accented Latin letters to their upper-case base letters.

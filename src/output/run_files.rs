@@ -9,11 +9,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::matching::Line;
 use crate::matching::decide::{Kind, Reason};
+use crate::matching::evidence::Found;
 use crate::run::RunResult;
 
 /// Decimals of a currency's minor unit (ISO 4217).
@@ -40,183 +42,207 @@ fn date(line: &Line) -> String {
     line.value_date.map(|d| d.to_string()).unwrap_or_default()
 }
 
-fn csv_text(rows: Vec<Vec<String>>) -> Vec<u8> {
-    let mut writer = csv::WriterBuilder::new()
+/// Lines rendered per parallel chunk.
+const CHUNK_LINES: usize = 8_192;
+
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    for row in rows {
-        // Writing to a Vec cannot fail.
-        let _ = writer.write_record(&row);
+        .from_writer(Vec::new())
+}
+
+/// A CSV file: the header, then `render` over `count` rows or lines in
+/// chunks rendered in parallel and joined in order (the bytes do not depend
+/// on the thread count).
+fn csv_file<F>(header: &[&str], count: usize, render: F) -> Vec<u8>
+where
+    F: Fn(std::ops::Range<usize>, &mut csv::Writer<Vec<u8>>) + Sync,
+{
+    let mut head = csv_writer();
+    // Writing to a Vec cannot fail.
+    let _ = head.write_record(header);
+    let mut out = head.into_inner().unwrap_or_default();
+    let starts: Vec<usize> = (0..count).step_by(CHUNK_LINES).collect();
+    let parts: Vec<Vec<u8>> = starts
+        .par_iter()
+        .map(|&start| {
+            let mut writer = csv_writer();
+            render(start..(start + CHUNK_LINES).min(count), &mut writer);
+            writer.into_inner().unwrap_or_default()
+        })
+        .collect();
+    for part in parts {
+        out.extend_from_slice(&part);
     }
-    writer.into_inner().unwrap_or_default()
+    out
 }
 
 pub fn allocations_csv(result: &RunResult) -> Vec<u8> {
-    let mut rows = vec![
-        [
-            "line_id",
-            "bank_ref",
-            "value_date",
-            "invoice_id",
-            "customer_id",
-            "amount",
-            "currency",
-            "kind",
-            "rule",
-            "confidence",
-            "lettrage",
-        ]
-        .map(String::from)
-        .to_vec(),
+    let header = [
+        "line_id",
+        "bank_ref",
+        "value_date",
+        "invoice_id",
+        "customer_id",
+        "amount",
+        "currency",
+        "kind",
+        "rule",
+        "confidence",
+        "lettrage",
     ];
-    for (line, decision) in result.lines.iter().zip(&result.decisions) {
-        let line_customer = decision
-            .outcome
-            .customer
-            .map(|c| result.customer_ids[c.0 as usize].clone())
-            .unwrap_or_default();
-        for proposal in &decision.outcome.proposals {
-            let (invoice_id, customer_id) = match proposal.item {
-                Some(i) => {
-                    let item = &result.items[i as usize];
-                    (item.invoice_id.clone(), item.customer_id.clone())
-                }
-                None => (String::new(), line_customer.clone()),
-            };
-            rows.push(vec![
-                line.line_id.clone(),
-                line.bank_ref.clone(),
-                date(line),
-                invoice_id,
-                customer_id,
-                money(proposal.amount, &line.currency),
-                line.currency.clone(),
-                proposal.kind.name().to_string(),
-                proposal.rule.to_string(),
-                confidence(proposal.confidence),
-                decision.lettrage.clone().unwrap_or_default(),
-            ]);
+    csv_file(&header, result.lines.len(), |range, writer| {
+        for (line, decision) in result.lines[range.clone()]
+            .iter()
+            .zip(&result.decisions[range])
+        {
+            let line_customer = decision
+                .outcome
+                .customer
+                .map_or("", |c| result.customer_ids[c.0 as usize].as_str());
+            let value_date = date(line);
+            let lettrage = decision.lettrage.as_deref().unwrap_or("");
+            for proposal in &decision.outcome.proposals {
+                let (invoice_id, customer_id) = match proposal.item {
+                    Some(i) => {
+                        let item = &result.items[i as usize];
+                        (item.invoice_id.as_str(), item.customer_id.as_str())
+                    }
+                    None => ("", line_customer),
+                };
+                let _ = writer.write_record([
+                    line.line_id.as_str(),
+                    &line.bank_ref,
+                    &value_date,
+                    invoice_id,
+                    customer_id,
+                    &money(proposal.amount, &line.currency),
+                    &line.currency,
+                    proposal.kind.name(),
+                    proposal.rule,
+                    &confidence(proposal.confidence),
+                    lettrage,
+                ]);
+            }
         }
-    }
-    csv_text(rows)
+    })
 }
 
 pub fn exceptions_csv(result: &RunResult) -> Vec<u8> {
-    let mut rows = vec![
-        [
-            "line_id",
-            "bank_ref",
-            "value_date",
-            "amount",
-            "direction",
-            "currency",
-            "reason",
-            "suggestions",
-            "payer_name",
-            "remittance_text",
-        ]
-        .map(String::from)
-        .to_vec(),
+    let header = [
+        "line_id",
+        "bank_ref",
+        "value_date",
+        "amount",
+        "direction",
+        "currency",
+        "reason",
+        "suggestions",
+        "payer_name",
+        "remittance_text",
     ];
-    for (line, decision) in result.lines.iter().zip(&result.decisions) {
-        for review in &decision.outcome.reviews {
-            let suggestions: Vec<String> = review
-                .suggestions
-                .iter()
-                .take(3)
-                .map(|s| {
-                    let ids: Vec<&str> = s
-                        .items
-                        .iter()
-                        .map(|&i| result.items[i as usize].invoice_id.as_str())
-                        .collect();
-                    format!("{}:{}", ids.join("+"), confidence(s.score.min(1000)))
-                })
-                .collect();
-            rows.push(vec![
-                line.line_id.clone(),
-                line.bank_ref.clone(),
-                date(line),
-                money(review.amount, &line.currency),
-                if line.amount.is_sign_negative() {
-                    "debit"
-                } else {
-                    "credit"
-                }
-                .to_string(),
-                line.currency.clone(),
-                review.reason.name().to_string(),
-                suggestions.join("|"),
-                line.payer_name.clone(),
-                line.remittance_text.clone(),
-            ]);
+    csv_file(&header, result.lines.len(), |range, writer| {
+        for (line, decision) in result.lines[range.clone()]
+            .iter()
+            .zip(&result.decisions[range])
+        {
+            for review in &decision.outcome.reviews {
+                let suggestions: Vec<String> = review
+                    .suggestions
+                    .iter()
+                    .take(3)
+                    .map(|s| {
+                        let ids: Vec<&str> = s
+                            .items
+                            .iter()
+                            .map(|&i| result.items[i as usize].invoice_id.as_str())
+                            .collect();
+                        format!("{}:{}", ids.join("+"), confidence(s.score.min(1000)))
+                    })
+                    .collect();
+                let _ = writer.write_record([
+                    line.line_id.as_str(),
+                    &line.bank_ref,
+                    &date(line),
+                    &money(review.amount, &line.currency),
+                    if line.amount.is_sign_negative() {
+                        "debit"
+                    } else {
+                        "credit"
+                    },
+                    &line.currency,
+                    review.reason.name(),
+                    &suggestions.join("|"),
+                    &line.payer_name,
+                    &line.remittance_text,
+                ]);
+            }
         }
-    }
-    csv_text(rows)
+    })
 }
 
 pub fn disputes_csv(result: &RunResult) -> Vec<u8> {
-    let mut rows = vec![
-        [
-            "invoice_id",
-            "customer_id",
-            "amount",
-            "currency",
-            "reason",
-            "source",
-        ]
-        .map(String::from)
-        .to_vec(),
+    let header = [
+        "invoice_id",
+        "customer_id",
+        "amount",
+        "currency",
+        "reason",
+        "source",
     ];
-    for (line, decision) in result.lines.iter().zip(&result.decisions) {
-        for dispute in &decision.outcome.disputes {
-            let item = &result.items[dispute.item as usize];
-            rows.push(vec![
-                item.invoice_id.clone(),
-                item.customer_id.clone(),
-                money(dispute.amount, &item.currency),
-                item.currency.clone(),
-                dispute.reason.clone(),
-                format!(
-                    "{} {}",
-                    result.advices[dispute.advice as usize].advice_id, line.line_id
-                ),
-            ]);
+    csv_file(&header, result.lines.len(), |range, writer| {
+        for (line, decision) in result.lines[range.clone()]
+            .iter()
+            .zip(&result.decisions[range])
+        {
+            for dispute in &decision.outcome.disputes {
+                let item = &result.items[dispute.item as usize];
+                let _ = writer.write_record([
+                    item.invoice_id.as_str(),
+                    &item.customer_id,
+                    &money(dispute.amount, &item.currency),
+                    &item.currency,
+                    &dispute.reason,
+                    &format!(
+                        "{} {}",
+                        result.advices[dispute.advice as usize].advice_id, line.line_id
+                    ),
+                ]);
+            }
         }
-    }
-    csv_text(rows)
+    })
 }
 
 pub fn open_items_csv(result: &RunResult) -> Vec<u8> {
-    let mut rows = vec![
-        [
-            "invoice_id",
-            "customer_id",
-            "customer_name",
-            "issue_date",
-            "due_date",
-            "currency",
-            "amount",
-            "open_amount",
-            "payment_reference",
-        ]
-        .map(String::from)
-        .to_vec(),
+    let header = [
+        "invoice_id",
+        "customer_id",
+        "customer_name",
+        "issue_date",
+        "due_date",
+        "currency",
+        "amount",
+        "open_amount",
+        "payment_reference",
     ];
-    for (item, open) in result.items.iter().zip(&result.open_after) {
-        rows.push(vec![
-            item.invoice_id.clone(),
-            item.customer_id.clone(),
-            item.customer_name.clone(),
-            item.issue_date.to_string(),
-            item.due_date.to_string(),
-            item.currency.clone(),
-            money(item.amount, &item.currency),
-            money(*open, &item.currency),
-            item.payment_reference.clone().unwrap_or_default(),
-        ]);
-    }
-    csv_text(rows)
+    csv_file(&header, result.items.len(), |range, writer| {
+        for (item, open) in result.items[range.clone()]
+            .iter()
+            .zip(&result.open_after[range])
+        {
+            let _ = writer.write_record([
+                item.invoice_id.as_str(),
+                &item.customer_id,
+                &item.customer_name,
+                &item.issue_date.to_string(),
+                &item.due_date.to_string(),
+                &item.currency,
+                &money(item.amount, &item.currency),
+                &money(*open, &item.currency),
+                item.payment_reference.as_deref().unwrap_or(""),
+            ]);
+        }
+    })
 }
 
 /// FEC amount: comma decimal separator, no thousands separator.
@@ -560,58 +586,144 @@ pub fn reason_names() -> Vec<&'static str> {
 /// order: the evidence found, the rule that decided, the reasoning steps
 /// and the rows written. What `recon explain` reads.
 pub fn decisions_jsonl(result: &RunResult) -> Vec<u8> {
-    let mut out = String::new();
-    for (line, decision) in result.lines.iter().zip(&result.decisions) {
-        let evidence = &decision.evidence;
-        let references: Vec<serde_json::Value> = evidence
-            .references
-            .iter()
-            .map(|h| {
-                serde_json::json!({
-                    "invoice_id": result.items[h.item as usize].invoice_id,
-                    "kind": h.kind.rule(),
-                    "found_in": h.found,
-                    "text": h.text,
-                })
-            })
-            .collect();
-        let customer = decision.outcome.customer.map(|(c, how)| {
-            serde_json::json!({ "customer_id": result.customer_ids[c as usize], "how": how })
-        });
-        let record = serde_json::json!({
-            "line_id": line.line_id,
-            "detail": line.detail,
-            "bank_ref": line.bank_ref,
-            "value_date": date(line),
-            "amount": line.amount.to_string(),
-            "currency": line.currency,
-            "payer_name": line.payer_name,
-            "payer_iban": line.payer_iban,
-            "remittance_text": line.remittance_text,
-            "references": references,
-            "advices": evidence.advices.iter().map(|(a, how)| serde_json::json!({"advice_id": result.advices[*a as usize].advice_id, "how": how})).collect::<Vec<_>>(),
-            "customer": customer,
-            "not_receivable_sign": evidence.not_receivable,
-            "rule": decision.outcome.rule,
-            "notes": decision.outcome.notes,
-            "allocations": decision.outcome.proposals.iter().map(|p| serde_json::json!({
-                "invoice_id": p.item.map(|i| result.items[i as usize].invoice_id.clone()),
-                "kind": p.kind.name(),
-                "amount": p.amount.to_string(),
-                "rule": p.rule,
-            })).collect::<Vec<_>>(),
-            "exceptions": decision.outcome.reviews.iter().map(|r| serde_json::json!({
-                "reason": r.reason.name(),
-                "amount": r.amount.to_string(),
-                "suggestions": r.suggestions.iter().map(|s| serde_json::json!({
-                    "invoices": s.items.iter().map(|&i| result.items[i as usize].invoice_id.clone()).collect::<Vec<_>>(),
-                    "score": confidence(s.score.min(1000)),
-                })).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-            "lettrage": decision.lettrage,
-        });
-        out.push_str(&record.to_string());
-        out.push('\n');
+    #[derive(Serialize)]
+    struct Reference<'a> {
+        invoice_id: &'a str,
+        kind: &'static str,
+        found_in: Found,
+        text: &'a str,
     }
-    out.into_bytes()
+    #[derive(Serialize)]
+    struct Advice<'a> {
+        advice_id: &'a str,
+        how: &'static str,
+    }
+    #[derive(Serialize)]
+    struct Customer<'a> {
+        customer_id: &'a str,
+        how: &'static str,
+    }
+    #[derive(Serialize)]
+    struct Allocation<'a> {
+        invoice_id: Option<&'a str>,
+        kind: &'static str,
+        amount: String,
+        rule: &'static str,
+    }
+    #[derive(Serialize)]
+    struct Suggested<'a> {
+        invoices: Vec<&'a str>,
+        score: String,
+    }
+    #[derive(Serialize)]
+    struct Exception<'a> {
+        reason: &'static str,
+        amount: String,
+        suggestions: Vec<Suggested<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Record<'a> {
+        line_id: &'a str,
+        detail: Option<u32>,
+        bank_ref: &'a str,
+        value_date: String,
+        amount: String,
+        currency: &'a str,
+        payer_name: &'a str,
+        payer_iban: &'a str,
+        remittance_text: &'a str,
+        references: Vec<Reference<'a>>,
+        advices: Vec<Advice<'a>>,
+        customer: Option<Customer<'a>>,
+        not_receivable_sign: Option<&'static str>,
+        rule: &'static str,
+        notes: &'a [String],
+        allocations: Vec<Allocation<'a>>,
+        exceptions: Vec<Exception<'a>>,
+        lettrage: Option<&'a str>,
+    }
+    let invoice = |i: u32| result.items[i as usize].invoice_id.as_str();
+    let starts: Vec<usize> = (0..result.lines.len()).step_by(CHUNK_LINES).collect();
+    let parts: Vec<Vec<u8>> = starts
+        .par_iter()
+        .map(|&start| {
+            let end = (start + CHUNK_LINES).min(result.lines.len());
+            let mut out = Vec::new();
+            for (line, decision) in result.lines[start..end]
+                .iter()
+                .zip(&result.decisions[start..end])
+            {
+                let evidence = &decision.evidence;
+                let outcome = &decision.outcome;
+                let record = Record {
+                    line_id: &line.line_id,
+                    detail: line.detail,
+                    bank_ref: &line.bank_ref,
+                    value_date: date(line),
+                    amount: line.amount.to_string(),
+                    currency: &line.currency,
+                    payer_name: &line.payer_name,
+                    payer_iban: &line.payer_iban,
+                    remittance_text: &line.remittance_text,
+                    references: evidence
+                        .references
+                        .iter()
+                        .map(|h| Reference {
+                            invoice_id: invoice(h.item),
+                            kind: h.kind.rule(),
+                            found_in: h.found,
+                            text: &h.text,
+                        })
+                        .collect(),
+                    advices: evidence
+                        .advices
+                        .iter()
+                        .map(|(a, how)| Advice {
+                            advice_id: &result.advices[*a as usize].advice_id,
+                            how,
+                        })
+                        .collect(),
+                    customer: outcome.customer.map(|(c, how)| Customer {
+                        customer_id: &result.customer_ids[c as usize],
+                        how,
+                    }),
+                    not_receivable_sign: evidence.not_receivable,
+                    rule: outcome.rule,
+                    notes: &outcome.notes,
+                    allocations: outcome
+                        .proposals
+                        .iter()
+                        .map(|p| Allocation {
+                            invoice_id: p.item.map(invoice),
+                            kind: p.kind.name(),
+                            amount: p.amount.to_string(),
+                            rule: p.rule,
+                        })
+                        .collect(),
+                    exceptions: outcome
+                        .reviews
+                        .iter()
+                        .map(|r| Exception {
+                            reason: r.reason.name(),
+                            amount: r.amount.to_string(),
+                            suggestions: r
+                                .suggestions
+                                .iter()
+                                .map(|s| Suggested {
+                                    invoices: s.items.iter().map(|&i| invoice(i)).collect(),
+                                    score: confidence(s.score.min(1000)),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                    lettrage: decision.lettrage.as_deref(),
+                };
+                // Serialising plain data into a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut out, &record);
+                out.push(b'\n');
+            }
+            out
+        })
+        .collect();
+    parts.concat()
 }
