@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::error::{Location, ParseError};
 use crate::input::{collect_files, load_files, read_file};
 use crate::output::run_files::{self, Summary};
-use crate::output::write::{sha256_hex, write_all};
+use crate::output::write::{Staging, sha256_hex};
 use crate::parse::{customers, open_items};
 use crate::run::{RunInputs, RunResult, run_marked};
 
@@ -205,37 +205,44 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
     }
 
     let writing = Instant::now();
-    let outputs: Vec<(&str, Vec<u8>)> = {
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        rayon::join(
-            || {
-                a.push(("allocations.csv", run_files::allocations_csv(&result)));
-                a.push(("exceptions.csv", run_files::exceptions_csv(&result)));
-                a.push(("disputes.csv", run_files::disputes_csv(&result)));
-            },
-            || {
-                b.push(("open_items.csv", run_files::open_items_csv(&result)));
-                b.push(("journal.fec.txt", run_files::journal_fec(&result)));
-                b.push(("decisions.jsonl", run_files::decisions_jsonl(&result)));
-            },
-        );
-        a.into_iter().chain(b).collect()
-    };
-    let rendered_ms = writing.elapsed().as_millis() as u64;
     check_outputs(&result).map_err(RunFailure::Internal)?;
     let mut summary = Summary::of(&result);
     records.sort_by(|a, b| (a.role, &a.path).cmp(&(b.role, &b.path)));
-    let manifest = manifest_json(&config_text, &records, &outputs, &summary);
-    let mut files = outputs;
-    files.push(("manifest.json", manifest));
-    write_all(&args.out, &files).map_err(|e| {
+    let failed = |e: std::io::Error| {
         RunFailure::Internal(format!(
             "cannot write outputs to {}: {e}",
             args.out.display()
         ))
-    })?;
+    };
+    let mut staging = Staging::new(&args.out).map_err(failed)?;
+    let written = (|| {
+        staging.file("allocations.csv", |out| {
+            run_files::allocations_csv(&result, out)
+        })?;
+        staging.file("exceptions.csv", |out| {
+            run_files::exceptions_csv(&result, out)
+        })?;
+        staging.file("disputes.csv", |out| run_files::disputes_csv(&result, out))?;
+        staging.file("open_items.csv", |out| {
+            run_files::open_items_csv(&result, out)
+        })?;
+        staging.file("journal.fec.txt", |out| {
+            run_files::journal_fec(&result, out)
+        })?;
+        staging.file("decisions.jsonl", |out| {
+            run_files::decisions_jsonl(&result, out)
+        })?;
+        let manifest = manifest_json(&config_text, &records, &staging.hashes, &summary);
+        staging.file("manifest.json", |out| out.write_all(&manifest))
+    })();
+    match written {
+        Ok(()) => staging.commit().map_err(failed)?,
+        Err(error) => {
+            staging.abort();
+            return Err(failed(error));
+        }
+    }
     stages.insert("write".into(), writing.elapsed().as_millis() as u64);
-    stages.insert("write.render".into(), rendered_ms);
     stages.insert("total".into(), started.elapsed().as_millis() as u64);
     summary.stage_ms = stages;
     Ok(RunReport {
@@ -284,11 +291,13 @@ fn check_outputs(result: &RunResult) -> Result<(), String> {
 fn manifest_json(
     config_text: &str,
     inputs: &[InputRecord],
-    outputs: &[(&str, Vec<u8>)],
+    outputs: &[(String, String)],
     summary: &Summary,
 ) -> Vec<u8> {
-    let outputs_hashes: BTreeMap<&str, String> =
-        outputs.iter().map(|(n, b)| (*n, sha256_hex(b))).collect();
+    let outputs_hashes: BTreeMap<&str, &str> = outputs
+        .iter()
+        .map(|(n, h)| (n.as_str(), h.as_str()))
+        .collect();
     let mut id_source = format!("{VERSION}\n{config_text}\n");
     for input in inputs {
         id_source.push_str(&format!("{} {} {}\n", input.role, input.path, input.sha256));

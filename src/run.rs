@@ -100,7 +100,15 @@ pub fn run_marked(
     let mut decisions = Vec::with_capacity(lines.len());
     for (line, evidence) in lines.iter().zip(evidence) {
         let outcome = decide(line, &evidence, &cx, &book);
-        let lettrage = book.commit(line, &outcome)?;
+        let lettrage = book.commit(line, &outcome).map_err(|mut error| {
+            error.message = format!(
+                "{} (rule {}: {})",
+                error.message,
+                outcome.rule,
+                outcome.notes.join("; ")
+            );
+            error
+        })?;
         decisions.push(Decision {
             outcome,
             evidence,

@@ -656,6 +656,25 @@ fn by_advice(
     if customers.len() == 1 {
         out.customer.get_or_insert((customers[0], "advice"));
     }
+    if unresolved.is_sign_negative() || beyond_open.is_sign_negative() {
+        // The advice counts on a credit note the ledger does not hold open
+        // (already used, or not found): applying its invoice lines would
+        // settle more than the line brings. A person decides.
+        let items: Vec<u32> = out.proposals.iter().filter_map(|p| p.item).collect();
+        out.proposals.clear();
+        out.disputes.clear();
+        out.rule = "amount_mismatch";
+        out.notes.push(format!(
+            "the advice deducts {} of credit notes that are not open: not applied",
+            -(unresolved.min(Decimal::ZERO) + beyond_open.min(Decimal::ZERO))
+        ));
+        out.review(
+            line.amount,
+            Reason::AmountMismatch,
+            vec![Suggestion { items, score: 700 }],
+        );
+        return true;
+    }
     if !difference.is_zero() {
         out.proposals.push(adjustment(
             Kind::Writeoff,

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
 use rayon::prelude::*;
 use rust_decimal::Decimal;
@@ -51,33 +52,47 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
         .from_writer(Vec::new())
 }
 
-/// A CSV file: the header, then `render` over `count` rows or lines in
-/// chunks rendered in parallel and joined in order (the bytes do not depend
-/// on the thread count).
-fn csv_file<F>(header: &[&str], count: usize, render: F) -> Vec<u8>
+/// Chunks rendered in parallel before they are written, in order: bounds
+/// the memory of a million-line run's files to a few dozen chunks.
+const CHUNKS_IN_FLIGHT: usize = 32;
+
+/// Renders `count` units in chunks of `CHUNK_LINES`, in parallel batches,
+/// and writes them to `out` in order: the bytes do not depend on the thread
+/// count, and no file is ever whole in memory.
+fn stream_chunks<F>(out: &mut dyn Write, count: usize, render: F) -> io::Result<()>
+where
+    F: Fn(std::ops::Range<usize>) -> Vec<u8> + Sync,
+{
+    let starts: Vec<usize> = (0..count).step_by(CHUNK_LINES).collect();
+    for batch in starts.chunks(CHUNKS_IN_FLIGHT) {
+        let parts: Vec<Vec<u8>> = batch
+            .par_iter()
+            .map(|&start| render(start..(start + CHUNK_LINES).min(count)))
+            .collect();
+        for part in parts {
+            out.write_all(&part)?;
+        }
+    }
+    Ok(())
+}
+
+/// A CSV file: the header, then `render` over `count` rows or lines.
+fn csv_file<F>(out: &mut dyn Write, header: &[&str], count: usize, render: F) -> io::Result<()>
 where
     F: Fn(std::ops::Range<usize>, &mut csv::Writer<Vec<u8>>) + Sync,
 {
     let mut head = csv_writer();
     // Writing to a Vec cannot fail.
     let _ = head.write_record(header);
-    let mut out = head.into_inner().unwrap_or_default();
-    let starts: Vec<usize> = (0..count).step_by(CHUNK_LINES).collect();
-    let parts: Vec<Vec<u8>> = starts
-        .par_iter()
-        .map(|&start| {
-            let mut writer = csv_writer();
-            render(start..(start + CHUNK_LINES).min(count), &mut writer);
-            writer.into_inner().unwrap_or_default()
-        })
-        .collect();
-    for part in parts {
-        out.extend_from_slice(&part);
-    }
-    out
+    out.write_all(&head.into_inner().unwrap_or_default())?;
+    stream_chunks(out, count, |range| {
+        let mut writer = csv_writer();
+        render(range, &mut writer);
+        writer.into_inner().unwrap_or_default()
+    })
 }
 
-pub fn allocations_csv(result: &RunResult) -> Vec<u8> {
+pub fn allocations_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     let header = [
         "line_id",
         "bank_ref",
@@ -91,7 +106,7 @@ pub fn allocations_csv(result: &RunResult) -> Vec<u8> {
         "confidence",
         "lettrage",
     ];
-    csv_file(&header, result.lines.len(), |range, writer| {
+    csv_file(out, &header, result.lines.len(), |range, writer| {
         for (line, decision) in result.lines[range.clone()]
             .iter()
             .zip(&result.decisions[range])
@@ -128,7 +143,7 @@ pub fn allocations_csv(result: &RunResult) -> Vec<u8> {
     })
 }
 
-pub fn exceptions_csv(result: &RunResult) -> Vec<u8> {
+pub fn exceptions_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     let header = [
         "line_id",
         "bank_ref",
@@ -141,7 +156,7 @@ pub fn exceptions_csv(result: &RunResult) -> Vec<u8> {
         "payer_name",
         "remittance_text",
     ];
-    csv_file(&header, result.lines.len(), |range, writer| {
+    csv_file(out, &header, result.lines.len(), |range, writer| {
         for (line, decision) in result.lines[range.clone()]
             .iter()
             .zip(&result.decisions[range])
@@ -181,7 +196,7 @@ pub fn exceptions_csv(result: &RunResult) -> Vec<u8> {
     })
 }
 
-pub fn disputes_csv(result: &RunResult) -> Vec<u8> {
+pub fn disputes_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     let header = [
         "invoice_id",
         "customer_id",
@@ -190,7 +205,7 @@ pub fn disputes_csv(result: &RunResult) -> Vec<u8> {
         "reason",
         "source",
     ];
-    csv_file(&header, result.lines.len(), |range, writer| {
+    csv_file(out, &header, result.lines.len(), |range, writer| {
         for (line, decision) in result.lines[range.clone()]
             .iter()
             .zip(&result.decisions[range])
@@ -213,7 +228,7 @@ pub fn disputes_csv(result: &RunResult) -> Vec<u8> {
     })
 }
 
-pub fn open_items_csv(result: &RunResult) -> Vec<u8> {
+pub fn open_items_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     let header = [
         "invoice_id",
         "customer_id",
@@ -225,7 +240,7 @@ pub fn open_items_csv(result: &RunResult) -> Vec<u8> {
         "open_amount",
         "payment_reference",
     ];
-    csv_file(&header, result.items.len(), |range, writer| {
+    csv_file(out, &header, result.items.len(), |range, writer| {
         for (item, open) in result.items[range.clone()]
             .iter()
             .zip(&result.open_after[range])
@@ -251,169 +266,182 @@ fn fec_amount(amount: Decimal, currency: &str) -> String {
 }
 
 /// The journal in the FEC layout: one entry per bank line, balanced.
-pub fn journal_fec(result: &RunResult) -> Vec<u8> {
-    let config = &result.config;
-    let accounts = &config.accounts;
-    let mut text = String::from(
-        "JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\tCompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\tEcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise\n",
-    );
-    let mut number = 0u64;
+/// The journal in the FEC layout: one entry per bank line (a batch entry's
+/// details together), numbered in order, each balanced.
+pub fn journal_fec(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(
+        b"JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\tCompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\tEcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise\n",
+    )?;
+    // Entries as line ranges, in order; a line that moves nothing (zero
+    // amount, nothing applied) has none. Numbering needs this pass; the
+    // rendering then runs in parallel.
+    let mut entries: Vec<(usize, usize)> = Vec::new();
     let mut at = 0;
     while at < result.lines.len() {
-        // The details of a batch entry form one entry with their line.
         let first = &result.lines[at];
         let mut end = at + 1;
         while end < result.lines.len() && result.lines[end].line_id == first.line_id {
             end += 1;
         }
         let total: Decimal = result.lines[at..end].iter().map(|l| l.amount).sum();
-        if total.is_zero()
-            && result.decisions[at..end]
+        let moves = !total.is_zero()
+            || result.decisions[at..end]
                 .iter()
-                .all(|d| d.outcome.proposals.is_empty())
-        {
-            at = end;
-            continue;
-        }
-        number += 1;
-        let currency = &first.currency;
-        let day = first
-            .booking_date
-            .or(first.value_date)
-            .map(|d| d.format("%Y%m%d").to_string())
-            .unwrap_or_default();
-        let value_day = first
-            .value_date
-            .map(|d| d.format("%Y%m%d").to_string())
-            .unwrap_or_default();
-        let piece = if first.bank_ref.is_empty() {
-            first.line_id.clone()
-        } else {
-            first.bank_ref.clone()
-        };
-        let label = clean(&if first.payer_name.is_empty() {
-            first.remittance_text.clone()
-        } else {
-            first.payer_name.clone()
-        });
-        let foreign = currency != "EUR";
-        let mut row = |account: &str,
-                       account_label: &str,
-                       aux: &str,
-                       aux_label: &str,
-                       amount: Decimal,
-                       lettrage: &str| {
-            // Positive = debit.
-            let (debit, credit) = if amount.is_sign_negative() {
-                (Decimal::ZERO, -amount)
-            } else {
-                (amount, Decimal::ZERO)
-            };
-            let _ = writeln!(
-                text,
-                "{}\t{}\t{number}\t{day}\t{account}\t{account_label}\t{aux}\t{aux_label}\t{piece}\t{value_day}\t{label}\t{}\t{}\t{lettrage}\t{}\t{day}\t{}\t{}",
-                config.journal.code,
-                config.journal.label,
-                fec_amount(debit, currency),
-                fec_amount(credit, currency),
-                if lettrage.is_empty() {
-                    ""
-                } else {
-                    value_day.as_str()
-                },
-                if foreign {
-                    fec_amount(amount.abs(), currency)
-                } else {
-                    String::new()
-                },
-                if foreign { currency.as_str() } else { "" },
-            );
-        };
-        let bank = accounts
-            .bank
-            .get(&first.account)
-            .unwrap_or(&accounts.bank_default);
-        row(bank, "Banque", "", "", total, "");
-        for (line, decision) in result.lines[at..end].iter().zip(&result.decisions[at..end]) {
-            let lettrage = decision.lettrage.as_deref().unwrap_or("");
-            for proposal in &decision.outcome.proposals {
-                match (proposal.kind, proposal.item) {
-                    (Kind::Invoice, Some(i)) => {
-                        let item = &result.items[i as usize];
-                        row(
-                            &accounts.customers,
-                            "Clients",
-                            &item.customer_id,
-                            &clean(&item.customer_name),
-                            -proposal.amount,
-                            lettrage,
-                        );
-                    }
-                    (Kind::BankFee, _) => row(
-                        &accounts.bank_fees,
-                        "Frais bancaires",
-                        "",
-                        "",
-                        -proposal.amount,
-                        "",
-                    ),
-                    (Kind::Discount, _) => row(
-                        &accounts.discounts_granted,
-                        "Escomptes accordes",
-                        "",
-                        "",
-                        -proposal.amount,
-                        "",
-                    ),
-                    (Kind::Writeoff, _) if proposal.amount.is_sign_negative() => row(
-                        &accounts.payment_difference_loss,
-                        "Ecarts de reglement (charge)",
-                        "",
-                        "",
-                        -proposal.amount,
-                        "",
-                    ),
-                    (Kind::Writeoff, _) => row(
-                        &accounts.payment_difference_gain,
-                        "Ecarts de reglement (produit)",
-                        "",
-                        "",
-                        -proposal.amount,
-                        "",
-                    ),
-                    (Kind::Fx, _) if proposal.amount.is_sign_negative() => row(
-                        &accounts.exchange_loss,
-                        "Pertes de change",
-                        "",
-                        "",
-                        -proposal.amount,
-                        "",
-                    ),
-                    (Kind::Fx, _) => row(
-                        &accounts.exchange_gain,
-                        "Gains de change",
-                        "",
-                        "",
-                        -proposal.amount,
-                        "",
-                    ),
-                    (Kind::Invoice, None) => {}
-                }
-            }
-            for review in &decision.outcome.reviews {
-                let signed = if line.amount.is_sign_negative() {
-                    review.amount
-                } else {
-                    -review.amount
-                };
-                if !signed.is_zero() {
-                    row(&accounts.suspense, "Compte d'attente", "", "", signed, "");
-                }
-            }
+                .any(|d| !d.outcome.proposals.is_empty());
+        if moves {
+            entries.push((at, end));
         }
         at = end;
     }
-    text.into_bytes()
+    stream_chunks(out, entries.len(), |range| {
+        let mut text = String::new();
+        for (k, &(at, end)) in entries[range.clone()].iter().enumerate() {
+            journal_entry(result, at, end, (range.start + k + 1) as u64, &mut text);
+        }
+        text.into_bytes()
+    })
+}
+
+fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &mut String) {
+    let config = &result.config;
+    let accounts = &config.accounts;
+    let first = &result.lines[at];
+    let total: Decimal = result.lines[at..end].iter().map(|l| l.amount).sum();
+    let currency = &first.currency;
+    let day = first
+        .booking_date
+        .or(first.value_date)
+        .map(|d| d.format("%Y%m%d").to_string())
+        .unwrap_or_default();
+    let value_day = first
+        .value_date
+        .map(|d| d.format("%Y%m%d").to_string())
+        .unwrap_or_default();
+    let piece = if first.bank_ref.is_empty() {
+        first.line_id.clone()
+    } else {
+        first.bank_ref.clone()
+    };
+    let label = clean(&if first.payer_name.is_empty() {
+        first.remittance_text.clone()
+    } else {
+        first.payer_name.clone()
+    });
+    let foreign = currency != "EUR";
+    let mut row = |account: &str,
+                   account_label: &str,
+                   aux: &str,
+                   aux_label: &str,
+                   amount: Decimal,
+                   lettrage: &str| {
+        // Positive = debit.
+        let (debit, credit) = if amount.is_sign_negative() {
+            (Decimal::ZERO, -amount)
+        } else {
+            (amount, Decimal::ZERO)
+        };
+        let _ = writeln!(
+            text,
+            "{}\t{}\t{number}\t{day}\t{account}\t{account_label}\t{aux}\t{aux_label}\t{piece}\t{value_day}\t{label}\t{}\t{}\t{lettrage}\t{}\t{day}\t{}\t{}",
+            config.journal.code,
+            config.journal.label,
+            fec_amount(debit, currency),
+            fec_amount(credit, currency),
+            if lettrage.is_empty() {
+                ""
+            } else {
+                value_day.as_str()
+            },
+            if foreign {
+                fec_amount(amount.abs(), currency)
+            } else {
+                String::new()
+            },
+            if foreign { currency.as_str() } else { "" },
+        );
+    };
+    let bank = accounts
+        .bank
+        .get(&first.account)
+        .unwrap_or(&accounts.bank_default);
+    row(bank, "Banque", "", "", total, "");
+    for (line, decision) in result.lines[at..end].iter().zip(&result.decisions[at..end]) {
+        let lettrage = decision.lettrage.as_deref().unwrap_or("");
+        for proposal in &decision.outcome.proposals {
+            match (proposal.kind, proposal.item) {
+                (Kind::Invoice, Some(i)) => {
+                    let item = &result.items[i as usize];
+                    row(
+                        &accounts.customers,
+                        "Clients",
+                        &item.customer_id,
+                        &clean(&item.customer_name),
+                        -proposal.amount,
+                        lettrage,
+                    );
+                }
+                (Kind::BankFee, _) => row(
+                    &accounts.bank_fees,
+                    "Frais bancaires",
+                    "",
+                    "",
+                    -proposal.amount,
+                    "",
+                ),
+                (Kind::Discount, _) => row(
+                    &accounts.discounts_granted,
+                    "Escomptes accordes",
+                    "",
+                    "",
+                    -proposal.amount,
+                    "",
+                ),
+                (Kind::Writeoff, _) if proposal.amount.is_sign_negative() => row(
+                    &accounts.payment_difference_loss,
+                    "Ecarts de reglement (charge)",
+                    "",
+                    "",
+                    -proposal.amount,
+                    "",
+                ),
+                (Kind::Writeoff, _) => row(
+                    &accounts.payment_difference_gain,
+                    "Ecarts de reglement (produit)",
+                    "",
+                    "",
+                    -proposal.amount,
+                    "",
+                ),
+                (Kind::Fx, _) if proposal.amount.is_sign_negative() => row(
+                    &accounts.exchange_loss,
+                    "Pertes de change",
+                    "",
+                    "",
+                    -proposal.amount,
+                    "",
+                ),
+                (Kind::Fx, _) => row(
+                    &accounts.exchange_gain,
+                    "Gains de change",
+                    "",
+                    "",
+                    -proposal.amount,
+                    "",
+                ),
+                (Kind::Invoice, None) => {}
+            }
+        }
+        for review in &decision.outcome.reviews {
+            let signed = if line.amount.is_sign_negative() {
+                review.amount
+            } else {
+                -review.amount
+            };
+            if !signed.is_zero() {
+                row(&accounts.suspense, "Compte d'attente", "", "", signed, "");
+            }
+        }
+    }
 }
 
 /// FEC fields may not hold tabs or line breaks.
@@ -585,7 +613,7 @@ pub fn reason_names() -> Vec<&'static str> {
 /// `decisions.jsonl`: one record per line (or batch detail), in serving
 /// order: the evidence found, the rule that decided, the reasoning steps
 /// and the rows written. What `recon explain` reads.
-pub fn decisions_jsonl(result: &RunResult) -> Vec<u8> {
+pub fn decisions_jsonl(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     #[derive(Serialize)]
     struct Reference<'a> {
         invoice_id: &'a str,
@@ -643,87 +671,82 @@ pub fn decisions_jsonl(result: &RunResult) -> Vec<u8> {
         lettrage: Option<&'a str>,
     }
     let invoice = |i: u32| result.items[i as usize].invoice_id.as_str();
-    let starts: Vec<usize> = (0..result.lines.len()).step_by(CHUNK_LINES).collect();
-    let parts: Vec<Vec<u8>> = starts
-        .par_iter()
-        .map(|&start| {
-            let end = (start + CHUNK_LINES).min(result.lines.len());
-            let mut out = Vec::new();
-            for (line, decision) in result.lines[start..end]
-                .iter()
-                .zip(&result.decisions[start..end])
-            {
-                let evidence = &decision.evidence;
-                let outcome = &decision.outcome;
-                let record = Record {
-                    line_id: &line.line_id,
-                    detail: line.detail,
-                    bank_ref: &line.bank_ref,
-                    value_date: date(line),
-                    amount: line.amount.to_string(),
-                    currency: &line.currency,
-                    payer_name: &line.payer_name,
-                    payer_iban: &line.payer_iban,
-                    remittance_text: &line.remittance_text,
-                    references: evidence
-                        .references
-                        .iter()
-                        .map(|h| Reference {
-                            invoice_id: invoice(h.item),
-                            kind: h.kind.rule(),
-                            found_in: h.found,
-                            text: &h.text,
-                        })
-                        .collect(),
-                    advices: evidence
-                        .advices
-                        .iter()
-                        .map(|(a, how)| Advice {
-                            advice_id: &result.advices[*a as usize].advice_id,
-                            how,
-                        })
-                        .collect(),
-                    customer: outcome.customer.map(|(c, how)| Customer {
-                        customer_id: &result.customer_ids[c as usize],
+    stream_chunks(out, result.lines.len(), |range| {
+        let (start, end) = (range.start, range.end);
+        let mut out = Vec::new();
+        for (line, decision) in result.lines[start..end]
+            .iter()
+            .zip(&result.decisions[start..end])
+        {
+            let evidence = &decision.evidence;
+            let outcome = &decision.outcome;
+            let record = Record {
+                line_id: &line.line_id,
+                detail: line.detail,
+                bank_ref: &line.bank_ref,
+                value_date: date(line),
+                amount: line.amount.to_string(),
+                currency: &line.currency,
+                payer_name: &line.payer_name,
+                payer_iban: &line.payer_iban,
+                remittance_text: &line.remittance_text,
+                references: evidence
+                    .references
+                    .iter()
+                    .map(|h| Reference {
+                        invoice_id: invoice(h.item),
+                        kind: h.kind.rule(),
+                        found_in: h.found,
+                        text: &h.text,
+                    })
+                    .collect(),
+                advices: evidence
+                    .advices
+                    .iter()
+                    .map(|(a, how)| Advice {
+                        advice_id: &result.advices[*a as usize].advice_id,
                         how,
-                    }),
-                    not_receivable_sign: evidence.not_receivable,
-                    rule: outcome.rule,
-                    notes: &outcome.notes,
-                    allocations: outcome
-                        .proposals
-                        .iter()
-                        .map(|p| Allocation {
-                            invoice_id: p.item.map(invoice),
-                            kind: p.kind.name(),
-                            amount: p.amount.to_string(),
-                            rule: p.rule,
-                        })
-                        .collect(),
-                    exceptions: outcome
-                        .reviews
-                        .iter()
-                        .map(|r| Exception {
-                            reason: r.reason.name(),
-                            amount: r.amount.to_string(),
-                            suggestions: r
-                                .suggestions
-                                .iter()
-                                .map(|s| Suggested {
-                                    invoices: s.items.iter().map(|&i| invoice(i)).collect(),
-                                    score: confidence(s.score.min(1000)),
-                                })
-                                .collect(),
-                        })
-                        .collect(),
-                    lettrage: decision.lettrage.as_deref(),
-                };
-                // Serialising plain data into a Vec cannot fail.
-                let _ = serde_json::to_writer(&mut out, &record);
-                out.push(b'\n');
-            }
-            out
-        })
-        .collect();
-    parts.concat()
+                    })
+                    .collect(),
+                customer: outcome.customer.map(|(c, how)| Customer {
+                    customer_id: &result.customer_ids[c as usize],
+                    how,
+                }),
+                not_receivable_sign: evidence.not_receivable,
+                rule: outcome.rule,
+                notes: &outcome.notes,
+                allocations: outcome
+                    .proposals
+                    .iter()
+                    .map(|p| Allocation {
+                        invoice_id: p.item.map(invoice),
+                        kind: p.kind.name(),
+                        amount: p.amount.to_string(),
+                        rule: p.rule,
+                    })
+                    .collect(),
+                exceptions: outcome
+                    .reviews
+                    .iter()
+                    .map(|r| Exception {
+                        reason: r.reason.name(),
+                        amount: r.amount.to_string(),
+                        suggestions: r
+                            .suggestions
+                            .iter()
+                            .map(|s| Suggested {
+                                invoices: s.items.iter().map(|&i| invoice(i)).collect(),
+                                score: confidence(s.score.min(1000)),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                lettrage: decision.lettrage.as_deref(),
+            };
+            // Serialising plain data into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut out, &record);
+            out.push(b'\n');
+        }
+        out
+    })
 }

@@ -18,7 +18,12 @@ pub struct Table<'b> {
     reader: csv::Reader<&'b [u8]>,
     headers: Vec<String>,
     record: csv::ByteRecord,
+    /// Lines before this table's first row when it is a part of a file.
+    line_offset: u64,
 }
+
+/// Size of the parts a large CSV is cut into to be read in parallel.
+pub const PART_BYTES: usize = 4 << 20;
 
 impl<'b> Table<'b> {
     /// Opens `bytes` and checks that every `required` column is present.
@@ -57,7 +62,71 @@ impl<'b> Table<'b> {
             reader,
             headers,
             record: csv::ByteRecord::new(),
+            line_offset: 0,
         })
+    }
+
+    /// The file cut at row boundaries (never inside a quoted field) into
+    /// parts of about `PART_BYTES`, each a table of its rows numbered as in
+    /// the whole file: a large file is read in parallel, errors still name
+    /// the file's own line.
+    pub fn open_parts(
+        source: &str,
+        bytes: &'b [u8],
+        required: &[&str],
+    ) -> Result<Vec<Table<'b>>, ParseError> {
+        let header = Table::open(source, bytes, required)?;
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        // (start, lines before start) of every part; the first starts after
+        // the header row.
+        let mut cuts: Vec<(usize, u64)> = Vec::new();
+        let mut quoted = false;
+        let mut lines = 0u64;
+        let mut last_cut = 0usize;
+        for (at, &byte) in body.iter().enumerate() {
+            match byte {
+                b'"' => quoted = !quoted,
+                b'\n' if !quoted => {
+                    lines += 1;
+                    if cuts.is_empty() || at + 1 - last_cut >= PART_BYTES {
+                        cuts.push((at + 1, lines));
+                        last_cut = at + 1;
+                    }
+                }
+                b'\n' => lines += 1,
+                _ => {}
+            }
+        }
+        if cuts.is_empty() {
+            // One line (or CR-only line breaks): read it whole.
+            return Ok(vec![header]);
+        }
+        let mut parts = Vec::with_capacity(cuts.len());
+        for (index, &(start, offset)) in cuts.iter().enumerate() {
+            let end = cuts.get(index + 1).map_or(body.len(), |c| c.0);
+            if start >= end {
+                continue;
+            }
+            parts.push(Table {
+                source: source.to_string(),
+                reader: csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(false)
+                    .from_reader(&body[start..end]),
+                headers: header.headers.clone(),
+                record: csv::ByteRecord::new(),
+                line_offset: offset,
+            });
+        }
+        Ok(parts)
+    }
+
+    /// A reader error with the part's line offset added.
+    fn located(&self, mut error: ParseError) -> ParseError {
+        if let Location::Line(line) = &mut error.location {
+            *line += self.line_offset;
+        }
+        error
     }
 
     /// Position of a column, `None` when the file does not have it.
@@ -69,13 +138,28 @@ impl<'b> Table<'b> {
     pub fn next_row(&mut self) -> Result<Option<Row<'_>>, ParseError> {
         match self.reader.read_byte_record(&mut self.record) {
             Ok(false) => Ok(None),
-            Ok(true) => Ok(Some(Row {
-                source: &self.source,
-                line: self.record.position().map_or(0, |p| p.line()),
-                record: &self.record,
-                headers: &self.headers,
-            })),
-            Err(e) => Err(csv_error(&self.source, &e)),
+            Ok(true) => {
+                if self.record.len() != self.headers.len() {
+                    return Err(ParseError::new(
+                        &self.source,
+                        Location::Line(
+                            self.record.position().map_or(0, |p| p.line()) + self.line_offset,
+                        ),
+                        format!(
+                            "expected {} fields like the header, found {}",
+                            self.headers.len(),
+                            self.record.len()
+                        ),
+                    ));
+                }
+                Ok(Some(Row {
+                    source: &self.source,
+                    line: self.record.position().map_or(0, |p| p.line()) + self.line_offset,
+                    record: &self.record,
+                    headers: &self.headers,
+                }))
+            }
+            Err(e) => Err(self.located(csv_error(&self.source, &e))),
         }
     }
 }

@@ -5,11 +5,11 @@
 //! `open_amount` of the same sign as `amount` and not beyond it. A file that
 //! breaks them is refused with the line and column, never half-used.
 
-use std::collections::HashMap;
+use rayon::prelude::*;
 
 use super::csv_table::Table;
 use super::non_empty;
-use crate::error::ParseError;
+use crate::error::{Location, ParseError};
 use crate::model::OpenItem;
 
 /// Columns the contract requires.
@@ -25,7 +25,42 @@ pub const REQUIRED: [&str; 8] = [
 ];
 
 pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<OpenItem>, ParseError> {
-    let mut table = Table::open(source, bytes, &REQUIRED)?;
+    let parts = Table::open_parts(source, bytes, &REQUIRED)?;
+    // Parts in parallel, results in file order: the first error by line.
+    let results: Vec<Result<Vec<(OpenItem, u64)>, ParseError>> =
+        parts.into_par_iter().map(parse_part).collect();
+    let mut rows: Vec<(OpenItem, u64)> = Vec::new();
+    for result in results {
+        rows.extend(result?);
+    }
+    // Unique ids: sorted (in parallel) by id then line, a repeat is the
+    // later line of two equal neighbours; the earliest such line is named.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        (&rows[a].0.invoice_id, rows[a].1).cmp(&(&rows[b].0.invoice_id, rows[b].1))
+    });
+    let repeat = order
+        .windows(2)
+        .filter(|w| rows[w[0]].0.invoice_id == rows[w[1]].0.invoice_id)
+        .min_by_key(|w| rows[w[1]].1);
+    if let Some(w) = repeat {
+        let (first, again) = (&rows[w[0]], &rows[w[1]]);
+        return Err(ParseError::new(
+            source,
+            Location::LineField {
+                line: again.1,
+                field: "invoice_id".into(),
+            },
+            format!(
+                "invoice {:?} is already on line {}; invoice ids must be unique",
+                again.0.invoice_id, first.1
+            ),
+        ));
+    }
+    Ok(rows.into_iter().map(|(item, _)| item).collect())
+}
+
+fn parse_part(mut table: Table<'_>) -> Result<Vec<(OpenItem, u64)>, ParseError> {
     let invoice_id = table.column("invoice_id");
     let customer_id = table.column("customer_id");
     let customer_name = table.column("customer_name");
@@ -36,8 +71,6 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<OpenItem>, ParseError> {
     let open_amount = table.column("open_amount");
     let payment_reference = table.column("payment_reference");
     let mut items = Vec::new();
-    // invoice_id -> line of its first row, to name both in the error.
-    let mut seen: HashMap<String, u64> = HashMap::new();
     while let Some(row) = table.next_row()? {
         let item = OpenItem {
             invoice_id: row.required(invoice_id, "invoice_id")?.to_string(),
@@ -61,16 +94,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<OpenItem>, ParseError> {
                 ),
             ));
         }
-        if let Some(first) = seen.insert(item.invoice_id.clone(), row.line) {
-            return Err(row.error(
-                "invoice_id",
-                format!(
-                    "invoice {:?} is already on line {first}; invoice ids must be unique",
-                    item.invoice_id
-                ),
-            ));
-        }
-        items.push(item);
+        items.push((item, row.line));
     }
     Ok(items)
 }
@@ -78,7 +102,6 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<OpenItem>, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Location;
 
     const GOOD: &str = "\u{feff}invoice_id,customer_id,customer_name,issue_date,due_date,currency,amount,open_amount,payment_reference,extra\n\
         FA-2026-000001,C001,Martin SARL,2026-01-05,2026-02-04,eur,1200.00,1200.00,RF18539007547034,x\n\
@@ -130,5 +153,55 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    /// A file larger than `PART_BYTES` is read in parts: errors still name
+    /// the file's own line, across parts and quoted line breaks.
+    #[test]
+    fn large_files_read_in_parts_keep_their_line_numbers() {
+        let mut text = REQUIRED.join(",") + "\n";
+        let rows = 150_000;
+        for i in 0..rows {
+            // Every 1000th name holds a quoted line break: two physical lines.
+            let name = if i % 1000 == 0 {
+                "\"Martin\nSARL\""
+            } else {
+                "Martin SARL"
+            };
+            text.push_str(&format!(
+                "FA-{i:07},C{},{name},2026-01-05,2026-02-04,EUR,100.00,100.00\n",
+                i % 97
+            ));
+        }
+        assert!(text.len() > 2 * crate::parse::csv_table::PART_BYTES);
+        let items = parse("big.csv", text.as_bytes()).expect("parses");
+        assert_eq!(items.len(), rows);
+        assert_eq!(items[120_432].invoice_id, "FA-0120432");
+        assert_eq!(items[1000].customer_name, "Martin\nSARL");
+        // Row i sits on line 2 + i + (quoted breaks before it).
+        let line_of = |i: u64| 2 + i + i.div_ceil(1000);
+        let row = format!("FA-0120432,C{},Martin SARL,", 120_432 % 97);
+        let bad = text.replace(&format!("{row}2026-01-05"), &format!("{row}2026-13-05"));
+        let error = parse("big.csv", bad.as_bytes()).expect_err("bad date");
+        assert_eq!(
+            error.location,
+            Location::LineField {
+                line: line_of(120_432),
+                field: "issue_date".into()
+            }
+        );
+        let twice = text.replace("FA-0120432,", "FA-0000007,");
+        let error = parse("big.csv", twice.as_bytes()).expect_err("duplicate");
+        assert_eq!(
+            error.location,
+            Location::LineField {
+                line: line_of(120_432),
+                field: "invoice_id".into()
+            }
+        );
+        assert!(
+            error.message.contains(&format!("line {}", line_of(7))),
+            "{error}"
+        );
     }
 }
