@@ -148,7 +148,10 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
     let mut warnings = Vec::new();
     let mut statement_sources: HashMap<String, String> = HashMap::new();
     for (files, as_statements) in [(&statement_files, true), (&remittance_files, false)] {
-        for (path, loaded) in files.iter().zip(load_files(files, as_statements)) {
+        let results = load_files(files, as_statements);
+        let lines: usize = results.iter().flatten().map(|l| l.lines.len()).sum();
+        inputs.lines.reserve(lines);
+        for (path, loaded) in files.iter().zip(results) {
             let loaded = loaded?;
             records.push(InputRecord {
                 role: if as_statements {
@@ -194,8 +197,10 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
     let config_text = inputs.config.to_toml();
     let mut last = Instant::now();
     let mut marks: Vec<(&'static str, u64)> = Vec::new();
+    let mut memory: Vec<(&'static str, u64)> = vec![("read", resident_mb())];
     let result = run_marked(inputs, &mut |stage| {
         marks.push((stage, last.elapsed().as_millis() as u64));
+        memory.push((stage, resident_mb()));
         last = Instant::now();
     })
     .map_err(|e| RunFailure::Internal(e.to_string()))?;
@@ -203,6 +208,10 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
     for (stage, ms) in marks {
         stages.insert(format!("match.{stage}"), ms);
     }
+    let memory: BTreeMap<String, u64> = memory
+        .into_iter()
+        .map(|(s, mb)| (s.to_string(), mb))
+        .collect();
 
     let writing = Instant::now();
     check_outputs(&result).map_err(RunFailure::Internal)?;
@@ -245,11 +254,25 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
     stages.insert("write".into(), writing.elapsed().as_millis() as u64);
     stages.insert("total".into(), started.elapsed().as_millis() as u64);
     summary.stage_ms = stages;
+    summary.stage_rss_mb = memory;
     Ok(RunReport {
         summary,
         warnings,
         result,
     })
+}
+
+/// Resident memory in MiB (Linux `/proc/self/statm`; 0 elsewhere), for the
+/// summary's stage breakdown.
+fn resident_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|t| {
+            t.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096 / (1 << 20))
 }
 
 /// The contract's invariants, checked again on the finished result before
@@ -310,6 +333,7 @@ fn manifest_json(
     let mut counts = serde_json::to_value(summary).unwrap_or_default();
     if let Some(object) = counts.as_object_mut() {
         object.remove("stage_ms");
+        object.remove("stage_rss_mb");
     }
     let manifest = serde_json::json!({
         "engine": "recon",

@@ -138,6 +138,14 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A reasoning step for the decision log, built only when the run keeps
+    /// one (`RECON_NO_NOTES` set: skipped, for measurements).
+    fn note(&mut self, text: impl FnOnce() -> String) {
+        if notes_enabled() {
+            self.notes.push(text());
+        }
+    }
+
     fn review(&mut self, amount: Decimal, reason: Reason, suggestions: Vec<Suggestion>) {
         if amount.is_zero() && !self.proposals.is_empty() {
             return;
@@ -148,6 +156,11 @@ impl Outcome {
             suggestions,
         });
     }
+}
+
+fn notes_enabled() -> bool {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ENABLED.get_or_init(|| std::env::var_os("RECON_NO_NOTES").is_none())
 }
 
 /// Confidence of identifying a payer, per mille.
@@ -163,7 +176,7 @@ pub fn decide(line: &Line, evidence: &Evidence, cx: &Context<'_>, book: &Book) -
     let mut out = Outcome::default();
     if !line.is_credit() {
         out.rule = "debit";
-        out.notes.push("money out: not a customer receipt".into());
+        out.note(|| "money out: not a customer receipt".into());
         out.review(line.amount, Reason::NotReceivable, Vec::new());
         return out;
     }
@@ -173,10 +186,12 @@ pub fn decide(line: &Line, evidence: &Evidence, cx: &Context<'_>, book: &Book) -
     }
     for &(advice, how) in &evidence.advices {
         if book.advice_used(advice) {
-            out.notes.push(format!(
-                "advice {} already used by an earlier line",
-                cx.advices[advice as usize].advice_id
-            ));
+            out.note(|| {
+                format!(
+                    "advice {} already used by an earlier line",
+                    cx.advices[advice as usize].advice_id
+                )
+            });
             continue;
         }
         if by_advice(line, cx, book, advice, how, &mut out) {
@@ -195,13 +210,11 @@ pub fn decide(line: &Line, evidence: &Evidence, cx: &Context<'_>, book: &Book) -
         None => {
             if let Some(what) = evidence.not_receivable {
                 out.rule = "not_receivable";
-                out.notes.push(format!(
-                    "no reference, no known payer, and the line reads as {what}"
-                ));
+                out.note(|| format!("no reference, no known payer, and the line reads as {what}"));
                 out.review(line.amount, Reason::NotReceivable, Vec::new());
             } else {
                 out.rule = "unknown_payer";
-                out.notes.push("no reference found and the payer matches no customer: amount alone never settles".into());
+                out.note(|| "no reference found and the payer matches no customer: amount alone never settles".into());
                 let suggestions = unknown_payer_suggestions(line, evidence, cx, book);
                 out.review(line.amount, Reason::UnknownPayer, suggestions);
             }
@@ -282,10 +295,12 @@ fn usable_references(
         if candidates.len() == 1 {
             kept.push(candidates[0].clone());
         } else {
-            out.notes.push(format!(
-                "{text:?} could be any of {} items; not used",
-                candidates.len()
-            ));
+            out.note(|| {
+                format!(
+                    "{text:?} could be any of {} items; not used",
+                    candidates.len()
+                )
+            });
         }
     }
     // A fragment never outweighs a full reference to another item.
@@ -319,14 +334,16 @@ fn by_references(
     let all: Vec<u32> = references.iter().map(|h| h.item).collect();
     for hit in references {
         let item = &cx.items[hit.item as usize];
-        out.notes.push(format!(
-            "{} {} found in {} as {:?} ({})",
-            describe_kind(hit.kind),
-            item.invoice_id,
-            found_name(hit.found),
-            hit.text,
-            item.customer_id
-        ));
+        out.note(|| {
+            format!(
+                "{} {} found in {} as {:?} ({})",
+                describe_kind(hit.kind),
+                item.invoice_id,
+                found_name(hit.found),
+                hit.text,
+                item.customer_id
+            )
+        });
     }
     let same_currency: Vec<u32> = all
         .iter()
@@ -335,10 +352,12 @@ fn by_references(
         .collect();
     if same_currency.is_empty() {
         out.rule = "currency_mismatch";
-        out.notes.push(format!(
-            "the line is in {}, the referenced items are not",
-            line.currency
-        ));
+        out.note(|| {
+            format!(
+                "the line is in {}, the referenced items are not",
+                line.currency
+            )
+        });
         out.review(
             line.amount,
             Reason::CurrencyMismatch,
@@ -361,8 +380,7 @@ fn by_references(
         .collect();
     if open.is_empty() {
         out.rule = "duplicate_payment";
-        out.notes
-            .push("every referenced item is already settled".into());
+        out.note(|| "every referenced item is already settled".into());
         out.review(
             line.amount,
             Reason::DuplicatePayment,
@@ -376,10 +394,7 @@ fn by_references(
     let due: Decimal = open.iter().map(|&i| book.open(i)).sum();
     let paid = line.amount;
     let tolerance = cx.config.writeoff_max;
-    out.notes.push(format!(
-        "due {due}, paid {paid}, charges reported {}",
-        line.charges
-    ));
+    out.note(|| format!("due {due}, paid {paid}, charges reported {}", line.charges));
     let customers: Vec<u32> = {
         let mut c: Vec<u32> = open
             .iter()
@@ -422,8 +437,7 @@ fn by_references(
                 confidence,
             ));
         }
-        out.notes
-            .push(format!("settled in full; charges {charges} to bank fees"));
+        out.note(|| format!("settled in full; charges {charges} to bank fees"));
     } else if due > Decimal::ZERO && (paid - due).abs() <= tolerance {
         settle_all(out);
         if paid != due {
@@ -433,10 +447,7 @@ fn by_references(
                 "writeoff_tolerance",
                 confidence,
             ));
-            out.notes.push(format!(
-                "difference {} within writeoff_max {tolerance}",
-                paid - due
-            ));
+            out.note(|| format!("difference {} within writeoff_max {tolerance}", paid - due));
         }
     } else if paid < due {
         if open.len() == 1 {
@@ -448,15 +459,16 @@ fn by_references(
                 rule: "partial_payment",
                 confidence,
             });
-            out.notes
-                .push(format!("partial payment: {} stays open", due - paid));
+            out.note(|| format!("partial payment: {} stays open", due - paid));
         } else {
             out.rule = "amount_mismatch";
-            out.notes.push(format!(
-                "{} items referenced, paid {} short of their total, no advice says how",
-                open.len(),
-                due - paid
-            ));
+            out.note(|| {
+                format!(
+                    "{} items referenced, paid {} short of their total, no advice says how",
+                    open.len(),
+                    due - paid
+                )
+            });
             out.review(
                 paid,
                 Reason::AmountMismatch,
@@ -468,8 +480,7 @@ fn by_references(
         }
     } else if due <= Decimal::ZERO {
         out.rule = "amount_mismatch";
-        out.notes
-            .push("the referenced items are credit notes: nothing to receive".into());
+        out.note(|| "the referenced items are credit notes: nothing to receive".into());
         out.review(
             paid,
             Reason::AmountMismatch,
@@ -485,8 +496,7 @@ fn by_references(
         } else {
             Reason::DuplicatePayment
         };
-        out.notes
-            .push(format!("{} paid beyond the open total", paid - due));
+        out.note(|| format!("{} paid beyond the open total", paid - due));
         out.review(paid - due, reason, Vec::new());
     }
 }
@@ -559,16 +569,17 @@ fn by_advice(
     let tolerance = cx.config.writeoff_max;
     let difference = line.amount - paid_total;
     if difference.abs() > tolerance {
-        out.notes.push(format!(
-            "advice {} lists {paid_total}, the line is {}: not this payment",
-            advice.advice_id, line.amount
-        ));
+        out.note(|| {
+            format!(
+                "advice {} lists {paid_total}, the line is {}: not this payment",
+                advice.advice_id, line.amount
+            )
+        });
         return false;
     }
     out.rule = "advice";
     out.advice_used = Some(advice_index);
-    out.notes
-        .push(format!("advice {} linked ({how})", advice.advice_id));
+    out.note(|| format!("advice {} linked ({how})", advice.advice_id));
     let payer_customer = out.customer.map(|c| c.0);
     let mut unresolved = Decimal::ZERO;
     let mut beyond_open = Decimal::ZERO;
@@ -639,15 +650,17 @@ fn by_advice(
                         .unwrap_or_else(|| "deduction".into()),
                     advice: advice_index,
                 });
-                out.notes.push(format!(
-                    "{} withheld on {} ({}): stays open, written to disputes",
-                    deduction,
-                    cx.items[item as usize].invoice_id,
-                    advice_line
-                        .deduction_reason
-                        .as_deref()
-                        .unwrap_or("no reason given")
-                ));
+                out.note(|| {
+                    format!(
+                        "{} withheld on {} ({}): stays open, written to disputes",
+                        deduction,
+                        cx.items[item as usize].invoice_id,
+                        advice_line
+                            .deduction_reason
+                            .as_deref()
+                            .unwrap_or("no reason given")
+                    )
+                });
             }
         }
     }
@@ -664,10 +677,12 @@ fn by_advice(
         out.proposals.clear();
         out.disputes.clear();
         out.rule = "amount_mismatch";
-        out.notes.push(format!(
-            "the advice deducts {} of credit notes that are not open: not applied",
-            -(unresolved.min(Decimal::ZERO) + beyond_open.min(Decimal::ZERO))
-        ));
+        out.note(|| {
+            format!(
+                "the advice deducts {} of credit notes that are not open: not applied",
+                -(unresolved.min(Decimal::ZERO) + beyond_open.min(Decimal::ZERO))
+            )
+        });
         out.review(
             line.amount,
             Reason::AmountMismatch,
@@ -684,10 +699,12 @@ fn by_advice(
         ));
     }
     if !unresolved.is_zero() {
-        out.notes.push(format!(
-            "advice lines naming no open item: {}",
-            unresolved_refs.join(", ")
-        ));
+        out.note(|| {
+            format!(
+                "advice lines naming no open item: {}",
+                unresolved_refs.join(", ")
+            )
+        });
         out.review(unresolved, Reason::PartialRemittance, Vec::new());
     }
     if !beyond_open.is_zero() {
@@ -736,10 +753,12 @@ fn by_customer_amount(
     out: &mut Outcome,
 ) {
     let name = &cx.index.customer_names[customer as usize];
-    out.notes.push(format!(
-        "payer identified by {} as {name} (score {score:.3})",
-        how_name(how)
-    ));
+    out.note(|| {
+        format!(
+            "payer identified by {} as {name} (score {score:.3})",
+            how_name(how)
+        )
+    });
     let base = match how {
         PayerHow::Iban => "iban",
         PayerHow::LearnedIban => "learned_iban",
@@ -785,7 +804,7 @@ fn by_customer_amount(
     // sent twice than the next invoice; a person decides.
     if book.paid_amount_only(customer, paid) {
         out.rule = "duplicate_payment";
-        out.notes.push(format!(
+        out.note(|| format!(
             "this payer already paid {paid} without reference earlier in this run: suspected resend"
         ));
         let suggestions = exact
@@ -802,8 +821,7 @@ fn by_customer_amount(
     match exact.len() {
         1 => {
             settle(&exact, rule_name(base, "amount"), confidence, out);
-            out.notes
-                .push(format!("one open item of the customer is exactly {paid}"));
+            out.note(|| format!("one open item of the customer is exactly {paid}"));
             return;
         }
         n if n >= 2 => {
@@ -814,12 +832,10 @@ fn by_customer_amount(
                     confidence.saturating_sub(100),
                     out,
                 );
-                out.notes.push(format!("{n} open items of exactly {paid}: the oldest due date settled (twins = \"oldest\")"));
+                out.note(|| format!("{n} open items of exactly {paid}: the oldest due date settled (twins = \"oldest\")"));
             } else {
                 out.rule = "ambiguous";
-                out.notes.push(format!(
-                    "{n} open items of exactly {paid} (twins = \"review\")"
-                ));
+                out.note(|| format!("{n} open items of exactly {paid} (twins = \"review\")"));
                 let suggestions = exact
                     .iter()
                     .take(3)
@@ -858,18 +874,22 @@ fn by_customer_amount(
                     confidence.saturating_sub(80),
                     out,
                 );
-                out.notes.push(format!(
-                    "exactly one combination of {} open items equals {paid}",
-                    items.len()
-                ));
+                out.note(|| {
+                    format!(
+                        "exactly one combination of {} open items equals {paid}",
+                        items.len()
+                    )
+                });
                 return;
             }
             subset::Found::Ambiguous(sets) => {
                 out.rule = "ambiguous";
-                out.notes.push(format!(
-                    "{} or more combinations of the customer's items equal {paid}",
-                    sets.len()
-                ));
+                out.note(|| {
+                    format!(
+                        "{} or more combinations of the customer's items equal {paid}",
+                        sets.len()
+                    )
+                });
                 let suggestions = sets
                     .iter()
                     .take(3)
@@ -882,10 +902,12 @@ fn by_customer_amount(
                 return;
             }
             subset::Found::GaveUp => {
-                out.notes.push(format!(
-                    "combination search stopped at subset_max_steps ({})",
-                    cx.config.subset_max_steps
-                ));
+                out.note(|| {
+                    format!(
+                        "combination search stopped at subset_max_steps ({})",
+                        cx.config.subset_max_steps
+                    )
+                });
             }
             subset::Found::None => {}
         }
@@ -900,8 +922,7 @@ fn by_customer_amount(
                 confidence.saturating_sub(50),
                 out,
             );
-            out.notes
-                .push(format!("one open item within writeoff_max of {paid}"));
+            out.note(|| format!("one open item within writeoff_max of {paid}"));
             return;
         }
         if near.is_empty()
@@ -921,10 +942,12 @@ fn by_customer_amount(
                 confidence.saturating_sub(130),
                 out,
             );
-            out.notes.push(format!(
-                "exactly one combination of {} items within writeoff_max of {paid}",
-                items.len()
-            ));
+            out.note(|| {
+                format!(
+                    "exactly one combination of {} items within writeoff_max of {paid}",
+                    items.len()
+                )
+            });
             return;
         }
     }
@@ -940,10 +963,12 @@ fn by_customer_amount(
         });
     if let Some(item) = twice {
         out.rule = "duplicate_payment";
-        out.notes.push(format!(
-            "{} of exactly {paid} was settled earlier in this run",
-            cx.items[item as usize].invoice_id
-        ));
+        out.note(|| {
+            format!(
+                "{} of exactly {paid} was settled earlier in this run",
+                cx.items[item as usize].invoice_id
+            )
+        });
         out.review(
             paid,
             Reason::DuplicatePayment,
@@ -955,8 +980,7 @@ fn by_customer_amount(
         return;
     }
     out.rule = "no_candidate";
-    out.notes
-        .push("no open item or combination of the customer fits the amount".into());
+    out.note(|| "no open item or combination of the customer fits the amount".into());
     let mut nearest: Vec<(Decimal, u32)> = open
         .iter()
         .map(|&i| ((book.open(i) - paid).abs(), i))

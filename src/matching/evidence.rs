@@ -178,7 +178,9 @@ pub fn gather(line: &Line, cx: &Context<'_>) -> Evidence {
     link_advices_by_amount(line, cx, &mut evidence);
     if !line.payer_iban.is_empty() && cx.own_accounts.contains(&line.payer_iban) {
         evidence.not_receivable = Some("internal transfer");
-    } else {
+    } else if evidence.payer.is_none() {
+        // Read only when no customer is identified: that is the only case
+        // where `decide` asks.
         let folded = name_key_unsorted(&format!(
             "{} {} {}",
             line.payer_name, line.remittance_text, line.other_text
@@ -446,17 +448,20 @@ fn link_advices_by_amount(line: &Line, cx: &Context<'_>, evidence: &mut Evidence
     let Some(amount) = cents(line.amount) else {
         return;
     };
-    let Some(list) = cx
-        .index
-        .advices_by_amount
-        .get(&(amount, line.currency.clone()))
-    else {
+    let Some(list) = cx.index.advices_by_amount.get(&amount) else {
         return;
     };
     let payer_key = name_key(&line.payer_name);
     let mut found: Vec<(i64, u32)> = Vec::new();
     for &a in list {
         let advice = &cx.advices[a as usize];
+        if advice
+            .payment_amount
+            .as_ref()
+            .is_none_or(|m| m.currency != line.currency)
+        {
+            continue;
+        }
         let days = match (advice.payment_date, line.value_date) {
             (Some(p), Some(v)) => (v - p).num_days().abs(),
             _ => i64::MAX,

@@ -191,7 +191,7 @@ pub struct Index {
     /// Normalised advice payment references → advice.
     pub advice_references: KeyTable,
     /// Advices by (amount in cents, currency) for linking by payer + amount.
-    pub advices_by_amount: HashMap<(i64, String), Vec<u32>>,
+    pub advices_by_amount: HashMap<i64, Vec<u32>>,
     /// Normalised names of the advices' payers.
     pub advice_payer_keys: Vec<String>,
     /// Customer id → customer index (customers file and open items).
@@ -305,15 +305,12 @@ impl Index {
                 (reference.len() >= 4).then(|| (key_hash(DOMAIN_ADVICE, &reference), i as u32))
             })
             .collect();
-        let mut advices_by_amount: HashMap<(i64, String), Vec<u32>> = HashMap::new();
+        let mut advices_by_amount: HashMap<i64, Vec<u32>> = HashMap::new();
         for (i, advice) in advices.iter().enumerate() {
             if let Some(money) = &advice.payment_amount
                 && let Some(c) = cents(money.amount)
             {
-                advices_by_amount
-                    .entry((c, money.currency.clone()))
-                    .or_default()
-                    .push(i as u32);
+                advices_by_amount.entry(c).or_default().push(i as u32);
             }
         }
         let advice_payer_keys = advices

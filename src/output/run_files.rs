@@ -475,6 +475,8 @@ pub struct Summary {
     pub disputes: usize,
     /// Stage → milliseconds; filled by the caller (the core has no clock).
     pub stage_ms: BTreeMap<String, u64>,
+    /// Stage → resident memory in MiB at its end; filled by the caller.
+    pub stage_rss_mb: BTreeMap<String, u64>,
 }
 
 impl Summary {
@@ -548,6 +550,7 @@ impl Summary {
             customers_identified: by_entry.values().filter(|e| e.4).count(),
             disputes,
             stage_ms: BTreeMap::new(),
+            stage_rss_mb: BTreeMap::new(),
         }
     }
 
@@ -588,6 +591,14 @@ impl Summary {
                 .map(|(s, ms)| format!("{s} {ms} ms"))
                 .collect();
             let _ = writeln!(out, "time                  {}", stages.join(", "));
+        }
+        if !self.stage_rss_mb.is_empty() {
+            let stages: Vec<String> = self
+                .stage_rss_mb
+                .iter()
+                .map(|(s, mb)| format!("{s} {mb} MiB"))
+                .collect();
+            let _ = writeln!(out, "memory                {}", stages.join(", "));
         }
         out
     }
