@@ -76,6 +76,14 @@ fn file_error(path: &Path, message: String) -> ParseError {
 /// Reads every input, runs, writes every output. `Err` leaves `args.out`
 /// as it was.
 pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
+    execute_with(args, &|_| {})
+}
+
+/// `execute`, telling `on_stage` what it starts (`reading inputs`,
+/// `matching: index`, ..., `writing allocations.csv`): the CLI shows it as
+/// a progress line on a terminal.
+pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport, RunFailure> {
+    on_stage("reading inputs");
     let mut stages: BTreeMap<String, u64> = BTreeMap::new();
     let started = Instant::now();
     let mut records: Vec<InputRecord> = Vec::new();
@@ -193,6 +201,7 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
     }
     stages.insert("read".into(), started.elapsed().as_millis() as u64);
 
+    on_stage(&format!("matching {} lines", inputs.lines.len()));
     let matching = Instant::now();
     let config_text = inputs.config.to_toml();
     let mut last = Instant::now();
@@ -200,6 +209,7 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
     let mut memory: Vec<(&'static str, u64)> = vec![("read", resident_mb())];
     let result = run_marked(inputs, &mut |stage| {
         marks.push((stage, last.elapsed().as_millis() as u64));
+        on_stage(&format!("matching: {stage} done"));
         memory.push((stage, resident_mb()));
         last = Instant::now();
     })
@@ -213,6 +223,7 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, RunFailure> {
         .map(|(s, mb)| (s.to_string(), mb))
         .collect();
 
+    on_stage("writing outputs");
     let writing = Instant::now();
     check_outputs(&result).map_err(RunFailure::Internal)?;
     let mut summary = Summary::of(&result);

@@ -206,7 +206,23 @@ fn set_threads(threads: Option<usize>) {
 /// `recon run`: exit 0 when the run completed, 2 on unusable input, 1 on an
 /// internal failure; `--out` is untouched unless the run completed.
 fn run_command(args: &recon::batch::RunArgs, json: bool, quiet: bool) -> ExitCode {
-    match recon::batch::execute(args) {
+    use std::io::IsTerminal as _;
+    // A progress line on a terminal only: logs and pipes get the summary.
+    let progress = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    let on_stage = |stage: &str| {
+        if let Some(bar) = &progress {
+            bar.set_message(stage.to_string());
+        }
+    };
+    let outcome = recon::batch::execute_with(args, &on_stage);
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    match outcome {
         Ok(report) => {
             if !quiet {
                 for warning in &report.warnings {
