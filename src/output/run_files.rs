@@ -229,17 +229,9 @@ pub fn disputes_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
 }
 
 pub fn open_items_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
-    let header = [
-        "invoice_id",
-        "customer_id",
-        "customer_name",
-        "issue_date",
-        "due_date",
-        "currency",
-        "amount",
-        "open_amount",
-        "payment_reference",
-    ];
+    // The input's columns, in the contract's order.
+    let mut header = crate::parse::open_items::REQUIRED.to_vec();
+    header.push("payment_reference");
     csv_file(out, &header, result.items.len(), |range, writer| {
         for (item, open) in result.items[range.clone()]
             .iter()

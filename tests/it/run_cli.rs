@@ -46,6 +46,47 @@ fn run_basic(out: &Path, statements: &[&str], extra: &[&str]) -> Output {
     command.output().expect("run recon")
 }
 
+/// `../shared/tools/check-run.py OUT --parsed (recon parse --json
+/// STATEMENTS) --open-items ITEMS` must pass; skipped with a message when
+/// the shared tools are not beside the repository.
+fn contract_check(out: &Path, statements: &[&str], open_items: &str) {
+    let parsed = recon()
+        .arg("parse")
+        .arg("--json")
+        .args(statements)
+        .output()
+        .expect("parse");
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let parsed_path = out.with_extension("parsed.jsonl");
+    std::fs::write(&parsed_path, &parsed.stdout).expect("write parsed");
+    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/check-run.py");
+    if !checker.exists() {
+        eprintln!("check-run.py not found beside the repository: contract check skipped");
+        return;
+    }
+    let check = Command::new("python3")
+        .arg(&checker)
+        .arg(out)
+        .args([
+            "--parsed",
+            &parsed_path.display().to_string(),
+            "--open-items",
+            open_items,
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     OUTPUTS
         .iter()
@@ -78,37 +119,7 @@ fn run_outputs_pass_the_contract_checker() {
         summary["lines_fully_applied"].as_u64().unwrap() >= 4,
         "{summary}"
     );
-    let parsed = recon()
-        .arg("parse")
-        .arg("--json")
-        .args(&refs)
-        .output()
-        .expect("parse");
-    assert!(parsed.status.success());
-    let parsed_path = out.join("parsed.jsonl");
-    std::fs::write(&parsed_path, &parsed.stdout).expect("write parsed");
-    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/check-run.py");
-    if !checker.exists() {
-        eprintln!("check-run.py not found beside the repository: contract check skipped");
-        return;
-    }
-    let check = Command::new("python3")
-        .arg(&checker)
-        .arg(&out)
-        .args([
-            "--parsed",
-            &parsed_path.display().to_string(),
-            "--open-items",
-            &fixture("run/basic/open_items.csv"),
-        ])
-        .output()
-        .expect("python3");
-    assert!(
-        check.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    contract_check(&out, &refs, &fixture("run/basic/open_items.csv"));
 }
 
 #[test]
@@ -286,32 +297,9 @@ fn generated_run_passes_the_checker_and_meets_the_targets() {
         evaluation.table()
     );
     assert_eq!(overall.non_receivable_applied, 0, "{}", evaluation.table());
-    let parsed = recon()
-        .args(["parse", "--json", &format!("{data_text}/statements")])
-        .output()
-        .expect("parse");
-    assert!(parsed.status.success());
-    let parsed_path = dir.join("parsed.jsonl");
-    std::fs::write(&parsed_path, &parsed.stdout).expect("write");
-    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/check-run.py");
-    if !checker.exists() {
-        eprintln!("check-run.py not found beside the repository: contract check skipped");
-        return;
-    }
-    let check = Command::new("python3")
-        .arg(&checker)
-        .arg(&out)
-        .args([
-            "--parsed",
-            &parsed_path.display().to_string(),
-            "--open-items",
-            &format!("{data_text}/open_items.csv"),
-        ])
-        .output()
-        .expect("python3");
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
+    contract_check(
+        &out,
+        &[&format!("{data_text}/statements")],
+        &format!("{data_text}/open_items.csv"),
     );
 }
