@@ -32,8 +32,9 @@ pub struct Book {
     settled_in_run: Vec<bool>,
     advices_used: Vec<bool>,
     learned_ibans: HashMap<String, u32>,
-    /// (customer, amount) settled on payer and amount alone in this run.
-    paid_amount_only: HashSet<(u32, Decimal)>,
+    /// (customer, line amount) of every line of this run that settled
+    /// invoices of one customer.
+    paid_in_run: HashSet<(u32, Decimal)>,
     lettrage_next: u64,
     lettrage_line: Option<(String, String)>,
 }
@@ -45,7 +46,7 @@ impl Book {
             settled_in_run: vec![false; items.len()],
             advices_used: vec![false; advices],
             learned_ibans: HashMap::new(),
-            paid_amount_only: HashSet::new(),
+            paid_in_run: HashSet::new(),
             lettrage_next: 0,
             lettrage_line: None,
         }
@@ -69,11 +70,10 @@ impl Book {
         self.learned_ibans.get(iban).copied()
     }
 
-    /// Whether this customer already paid exactly `amount` in this run
-    /// with nothing but the amount to say what for.
-    pub fn paid_amount_only(&self, customer: u32, amount: Decimal) -> bool {
-        self.paid_amount_only
-            .contains(&(customer, amount.normalize()))
+    /// Whether a line of this run already settled this customer's invoices
+    /// with exactly `amount`.
+    pub fn paid_in_run(&self, customer: u32, amount: Decimal) -> bool {
+        self.paid_in_run.contains(&(customer, amount.normalize()))
     }
 
     pub fn open_amounts(&self) -> &[Decimal] {
@@ -145,8 +145,10 @@ impl Book {
         if let Some(advice) = outcome.advice_used {
             self.advices_used[advice as usize] = true;
         }
-        if let Some((customer, amount)) = outcome.amount_only {
-            self.paid_amount_only.insert((customer, amount.normalize()));
+        if let Some((customer, _)) = outcome.customer
+            && !per_item.is_empty()
+        {
+            self.paid_in_run.insert((customer, line.amount.normalize()));
         }
         if let Some((iban, customer)) = &outcome.learn_iban {
             self.learned_ibans.entry(iban.clone()).or_insert(*customer);

@@ -126,9 +126,6 @@ pub struct Outcome {
     pub advice_used: Option<u32>,
     /// A payer IBAN to remember for this customer (settled on references).
     pub learn_iban: Option<(String, u32)>,
-    /// Settled on payer and amount alone (no reference, no advice): a later
-    /// line of the same payer and amount is a suspected resend.
-    pub amount_only: Option<(u32, Decimal)>,
     /// The customer the line was attributed to, and how.
     pub customer: Option<(u32, &'static str)>,
     /// The rule that decided, for the decision log.
@@ -778,7 +775,6 @@ fn by_customer_amount(
         .collect();
     let settle = |items: &[u32], rule: &'static str, confidence: u16, out: &mut Outcome| {
         out.rule = rule;
-        out.amount_only = Some((customer, paid));
         let mut due = Decimal::ZERO;
         for &i in items {
             due += book.open(i);
@@ -799,14 +795,14 @@ fn by_customer_amount(
             ));
         }
     };
-    // The same payer already paid exactly this amount in this run without
-    // saying what for: a second such line is more likely the same payment
-    // sent twice than the next invoice; a person decides.
-    if book.paid_amount_only(customer, paid) {
+    // The same customer already paid exactly this amount in this run: a
+    // second line of that amount that names nothing is more likely the same
+    // payment sent twice than the next invoice; a person decides.
+    if book.paid_in_run(customer, paid) {
         out.rule = "duplicate_payment";
-        out.note(|| format!(
-            "this payer already paid {paid} without reference earlier in this run: suspected resend"
-        ));
+        out.note(|| {
+            format!("this customer already paid {paid} earlier in this run: suspected resend")
+        });
         let suggestions = exact
             .iter()
             .take(3)
@@ -858,6 +854,7 @@ fn by_customer_amount(
     let amounts: Option<Vec<i64>> = candidates.iter().map(|&i| cents(book.open(i))).collect();
     let target = cents(paid);
     let tolerance = cents(cx.config.writeoff_max).unwrap_or(0);
+    let mut near_suggestion: Option<Suggestion> = None;
     if let (Some(amounts), Some(target)) = (amounts, target) {
         match subset::search(
             &amounts,
@@ -911,11 +908,17 @@ fn by_customer_amount(
             }
             subset::Found::None => {}
         }
-        // Within the write-off tolerance: one item, then one combination.
+        // Within the write-off tolerance, no reference: one item, settled
+        // only for a payer known by IBAN (a name that merely resembles a
+        // customer's, plus an amount near one of its items, is two weak
+        // signs, not evidence). A combination within the tolerance is never
+        // settled: among a customer's many items one is found too easily.
+        // Both are offered to the reviewer instead.
         let near: Vec<usize> = (0..amounts.len())
             .filter(|&k| (amounts[k] - target).abs() <= tolerance)
             .collect();
-        if near.len() == 1 {
+        let by_iban = matches!(how, PayerHow::Iban | PayerHow::LearnedIban);
+        if near.len() == 1 && by_iban {
             settle(
                 &[candidates[near[0]]],
                 rule_name(base, "amount_difference"),
@@ -925,7 +928,12 @@ fn by_customer_amount(
             out.note(|| format!("one open item within writeoff_max of {paid}"));
             return;
         }
-        if near.is_empty()
+        if near.len() == 1 {
+            near_suggestion = Some(Suggestion {
+                items: vec![candidates[near[0]]],
+                score: 700,
+            });
+        } else if near.is_empty()
             && tolerance > 0
             && let subset::Found::Unique(picked) = subset::search(
                 &amounts,
@@ -936,19 +944,13 @@ fn by_customer_amount(
             )
         {
             let items: Vec<u32> = picked.iter().map(|&k| candidates[k]).collect();
-            settle(
-                &items,
-                rule_name(base, "combination_difference"),
-                confidence.saturating_sub(130),
-                out,
-            );
             out.note(|| {
                 format!(
-                    "exactly one combination of {} items within writeoff_max of {paid}",
+                    "one combination of {} items is within writeoff_max of {paid}: offered, not applied",
                     items.len()
                 )
             });
-            return;
+            near_suggestion = Some(Suggestion { items, score: 650 });
         }
     }
     // Something already settled in this run for exactly this amount: the
@@ -986,26 +988,31 @@ fn by_customer_amount(
         .map(|&i| ((book.open(i) - paid).abs(), i))
         .collect();
     nearest.sort();
-    let suggestions = nearest
-        .iter()
-        .take(3)
-        .map(|&(difference, i)| {
-            let ratio = if paid.is_zero() {
-                Decimal::ONE
-            } else {
-                (difference / paid).min(Decimal::ONE)
-            };
-            let score = 600
-                - (ratio * Decimal::from(500))
-                    .round()
-                    .try_into()
-                    .unwrap_or(500i64) as i32;
-            Suggestion {
-                items: vec![i],
-                score: score.clamp(50, 600) as u16,
-            }
-        })
-        .collect();
+    let first: Vec<Suggestion> = near_suggestion.into_iter().collect();
+    let room = 3 - first.len();
+    let mut suggestions = first.clone();
+    suggestions.extend(
+        nearest
+            .iter()
+            .filter(|(_, i)| !first.iter().any(|s| s.items == [*i]))
+            .take(room)
+            .map(|&(difference, i)| {
+                let ratio = if paid.is_zero() {
+                    Decimal::ONE
+                } else {
+                    (difference / paid).min(Decimal::ONE)
+                };
+                let score = 600
+                    - (ratio * Decimal::from(500))
+                        .round()
+                        .try_into()
+                        .unwrap_or(500i64) as i32;
+                Suggestion {
+                    items: vec![i],
+                    score: score.clamp(50, 600) as u16,
+                }
+            }),
+    );
     out.review(paid, Reason::NoCandidate, suggestions);
 }
 

@@ -179,6 +179,7 @@ pub fn name_similarity(a: &str, b: &str) -> f64 {
     let directional = |from: &[&str], to: &[&str]| {
         let mut weighted = 0.0;
         let mut total = 0.0;
+        let mut weakest: f64 = 1.0;
         for word in from {
             let best = to
                 .iter()
@@ -186,11 +187,23 @@ pub fn name_similarity(a: &str, b: &str) -> f64 {
                 .fold(0.0, f64::max);
             weighted += best * word.len() as f64;
             total += word.len() as f64;
+            weakest = weakest.min(best);
         }
-        if total == 0.0 { 0.0 } else { weighted / total }
+        let score = if total == 0.0 { 0.0 } else { weighted / total };
+        // A word with no counterpart ("CONSEIL" against "LYON") is a
+        // different name however long the shared words: capped below any
+        // sensible threshold.
+        if weakest < WORD_SIMILARITY_MIN {
+            score.min(WORD_SIMILARITY_MIN)
+        } else {
+            score
+        }
     };
     directional(&a_words, &b_words).min(directional(&b_words, &a_words))
 }
+
+/// Below this, a word of one name has no counterpart in the other.
+const WORD_SIMILARITY_MIN: f64 = 0.85;
 
 /// Words longer than this use `strsim` (allocating); name words never are.
 const JARO_WORD_MAX: usize = 64;
@@ -333,6 +346,12 @@ mod tests {
             ) >= 0.95
         );
         assert!(name_similarity(&name_key("GARAGE DURAND"), &name_key("PHARMACIE CENTRALE")) < 0.7);
+        assert!(
+            name_similarity(
+                &name_key("BOULANGERIE COLIN CONSEIL"),
+                &name_key("Colin Boulangerie Lyon SARL")
+            ) < 0.9
+        );
         assert!(
             name_similarity(
                 &name_key("CHARCUTERIE DELALIER PARTNERS"),

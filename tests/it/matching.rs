@@ -131,7 +131,7 @@ fn scenario(items: &'static str, lines: Vec<L>, expect: &'static str) -> Scenari
 }
 
 /// Runs a scenario and compares its rows with the expectation.
-fn check(name: &str, s: Scenario) {
+fn check(name: &str, s: Scenario) -> recon::run::RunResult {
     let items = open_items::parse("items.csv", items(s.items).as_bytes()).expect("items");
     let customers = customers::parse("customers.csv", CUSTOMERS.as_bytes()).expect("customers");
     let advices = if s.advices.is_empty() {
@@ -188,6 +188,26 @@ fn check(name: &str, s: Scenario) {
         .map(|(l, d)| format!("{}: {} {:?}", l.line_id, d.outcome.rule, d.outcome.notes))
         .collect();
     assert_eq!(got, want, "{name}\n{}", notes.join("\n"));
+    result
+}
+
+/// The suggestions of a line's first exception, as invoice-id sets.
+fn suggestions(result: &recon::run::RunResult, line_id: &str) -> Vec<Vec<String>> {
+    let at = result
+        .lines
+        .iter()
+        .position(|l| l.line_id == line_id)
+        .expect("line");
+    result.decisions[at].outcome.reviews[0]
+        .suggestions
+        .iter()
+        .map(|s| {
+            s.items
+                .iter()
+                .map(|&i| result.items[i as usize].invoice_id.clone())
+                .collect()
+        })
+        .collect()
 }
 
 #[test]
@@ -310,6 +330,30 @@ fn payer_and_amount_without_reference() {
             vec![l("L1", 2, "123.45", "", "FR7622222222222222222222222", "")],
             "L1 123.45 no_candidate",
         ),
+    );
+    let result = check(
+        "near an item's amount: settled for a payer known by IBAN, offered for a payer known by name",
+        scenario(
+            "FA-2026-000001 C2 300.00\nFA-2026-000002 C3 300.00",
+            vec![
+                l("L1", 2, "298.00", "", "FR7622222222222222222222222", ""),
+                l("L2", 2, "298.00", "GARAGE DURAND", "", ""),
+            ],
+            "L1 FA-2026-000001 300.00 invoice\nL1 - -2.00 writeoff\nL2 298.00 no_candidate",
+        ),
+    );
+    assert_eq!(suggestions(&result, "L2")[0], ["FA-2026-000002"]);
+    let result = check(
+        "a combination within the tolerance is offered, never applied",
+        scenario(
+            "FA-2026-000001 C2 120.00 - 01\nFA-2026-000002 C2 340.00 - 02\nFA-2026-000003 C2 555.00 - 03",
+            vec![l("L1", 2, "458.50", "", "FR7622222222222222222222222", "")],
+            "L1 458.50 no_candidate",
+        ),
+    );
+    assert_eq!(
+        suggestions(&result, "L1")[0],
+        ["FA-2026-000001", "FA-2026-000002"]
     );
     let mut twins = scenario(
         "FA-2026-000001 C2 300.00 - 20\nFA-2026-000002 C2 300.00 - 10",
