@@ -1013,7 +1013,15 @@ fn by_customer_amount(
                 }
             }),
     );
-    out.review(paid, Reason::NoCandidate, suggestions);
+    // A name that only resembles the customer's, with nothing of theirs
+    // fitting the amount, does not identify the payer after all.
+    let reason = if how == PayerHow::Name && score < 1.0 {
+        out.rule = "unknown_payer";
+        Reason::UnknownPayer
+    } else {
+        Reason::NoCandidate
+    };
+    out.review(paid, reason, suggestions);
 }
 
 fn rule_name(base: &'static str, what: &'static str) -> &'static str {
