@@ -59,25 +59,32 @@ const CHUNKS_IN_FLIGHT: usize = 32;
 /// Renders `count` units in chunks of `CHUNK_LINES`, in parallel batches,
 /// and writes them to `out` in order: the bytes do not depend on the thread
 /// count, and no file is ever whole in memory.
-fn stream_chunks<F>(out: &mut dyn Write, count: usize, render: F) -> io::Result<()>
+fn stream_chunks<F>(out: &mut (dyn Write + Send), count: usize, render: F) -> io::Result<()>
 where
     F: Fn(std::ops::Range<usize>) -> Vec<u8> + Sync,
 {
     let starts: Vec<usize> = (0..count).step_by(CHUNK_LINES).collect();
-    for batch in starts.chunks(CHUNKS_IN_FLIGHT) {
-        let parts: Vec<Vec<u8>> = batch
+    let render_batch = |batch: &[usize]| -> Vec<Vec<u8>> {
+        batch
             .par_iter()
             .map(|&start| render(start..(start + CHUNK_LINES).min(count)))
-            .collect();
-        for part in parts {
-            out.write_all(&part)?;
-        }
+            .collect()
+    };
+    // Batch k+1 renders while batch k is hashed and written.
+    let mut pending: Vec<Vec<u8>> = Vec::new();
+    for batch in starts.chunks(CHUNKS_IN_FLIGHT) {
+        let (rendered, written) = rayon::join(
+            || render_batch(batch),
+            || pending.iter().try_for_each(|part| out.write_all(part)),
+        );
+        written?;
+        pending = rendered;
     }
-    Ok(())
+    pending.iter().try_for_each(|part| out.write_all(part))
 }
 
 /// A CSV file: the header, then `render` over `count` rows or lines.
-fn csv_file<F>(out: &mut dyn Write, header: &[&str], count: usize, render: F) -> io::Result<()>
+fn csv_file<F>(out: &mut (dyn Write + Send), header: &[&str], count: usize, render: F) -> io::Result<()>
 where
     F: Fn(std::ops::Range<usize>, &mut csv::Writer<Vec<u8>>) + Sync,
 {
@@ -92,7 +99,7 @@ where
     })
 }
 
-pub fn allocations_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+pub fn allocations_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
     let header = [
         "line_id",
         "bank_ref",
@@ -143,7 +150,7 @@ pub fn allocations_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()
     })
 }
 
-pub fn exceptions_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+pub fn exceptions_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
     let header = [
         "line_id",
         "bank_ref",
@@ -196,7 +203,7 @@ pub fn exceptions_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()>
     })
 }
 
-pub fn disputes_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+pub fn disputes_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
     let header = [
         "invoice_id",
         "customer_id",
@@ -228,7 +235,7 @@ pub fn disputes_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     })
 }
 
-pub fn open_items_csv(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+pub fn open_items_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
     // The input's columns, in the contract's order.
     let mut header = crate::parse::open_items::REQUIRED.to_vec();
     header.push("payment_reference");
@@ -260,7 +267,7 @@ fn fec_amount(amount: Decimal, currency: &str) -> String {
 /// The journal in the FEC layout: one entry per bank line, balanced.
 /// The journal in the FEC layout: one entry per bank line (a batch entry's
 /// details together), numbered in order, each balanced.
-pub fn journal_fec(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+pub fn journal_fec(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
     out.write_all(
         b"JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\tCompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\tEcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise\n",
     )?;
@@ -616,7 +623,7 @@ pub fn reason_names() -> Vec<&'static str> {
 /// `decisions.jsonl`: one record per line (or batch detail), in serving
 /// order: the evidence found, the rule that decided, the reasoning steps
 /// and the rows written. What `recon explain` reads.
-pub fn decisions_jsonl(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
     #[derive(Serialize)]
     struct Reference<'a> {
         invoice_id: &'a str,

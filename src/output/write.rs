@@ -64,7 +64,7 @@ impl Staging {
     pub fn file(
         &mut self,
         name: &str,
-        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+        write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
     ) -> io::Result<()> {
         let temporary = self.dir.join(format!(".{name}.recon-tmp"));
         // Recorded before writing so `abort` removes a half-written file.
