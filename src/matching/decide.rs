@@ -1066,12 +1066,12 @@ fn unknown_payer_suggestions(
             }
         }
     }
-    if suggestions.is_empty()
-        && let Some(items) = cx.index.items_by_amount.get(&amount)
-    {
-        for &i in items
+    if suggestions.is_empty() {
+        for &(_, i) in cx
+            .index
+            .items_of_amount(amount)
             .iter()
-            .filter(|&&i| book.open(i) == line.amount)
+            .filter(|&&(_, i)| book.open(i) == line.amount)
             .take(3)
         {
             suggestions.push(Suggestion {

@@ -211,7 +211,7 @@ pub struct Index {
     pub item_customer: Vec<u32>,
     /// Open amount in cents → items, for suggestions only (amount alone
     /// never settles).
-    pub items_by_amount: HashMap<i64, Vec<u32>>,
+    pub items_by_amount: Vec<(i64, u32)>,
 }
 
 /// An amount in cents; `None` when it has sub-cent digits.
@@ -283,9 +283,9 @@ impl Index {
             .par_iter()
             .enumerate()
             .flat_map_iter(|(i, item)| {
-                invoice_keys(&item.invoice_id)
+                invoice_key_hashes(&item.invoice_id)
                     .into_iter()
-                    .map(move |(key, form)| (key_hash(DOMAIN_INVOICE, &key), pack(i as u32, form)))
+                    .map(move |(hash, form)| (hash, pack(i as u32, form)))
             })
             .collect();
         let reference_entries: Vec<(u64, u32)> = items
@@ -342,14 +342,16 @@ impl Index {
         }
         name_words.retain(|_, postings| postings.len() <= NAME_WORD_POSTINGS_MAX);
 
-        let mut items_by_amount: HashMap<i64, Vec<u32>> = HashMap::new();
-        for (i, item) in items.iter().enumerate() {
-            if let Some(c) = cents(item.open_amount)
-                && c != 0
-            {
-                items_by_amount.entry(c).or_default().push(i as u32);
-            }
-        }
+        let mut items_by_amount: Vec<(i64, u32)> = items
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                cents(item.open_amount)
+                    .filter(|&c| c != 0)
+                    .map(|c| (c, i as u32))
+            })
+            .collect();
+        items_by_amount.par_sort_unstable();
 
         Index {
             invoices: KeyTable::build(invoice_entries),
@@ -367,6 +369,13 @@ impl Index {
             item_customer,
             items_by_amount,
         }
+    }
+
+    /// Items whose open amount in the input is `cents`, by index.
+    pub fn items_of_amount(&self, cents: i64) -> &[(i64, u32)] {
+        let from = self.items_by_amount.partition_point(|&(c, _)| c < cents);
+        let to = self.items_by_amount.partition_point(|&(c, _)| c <= cents);
+        &self.items_by_amount[from..to]
     }
 
     /// Whether `key` (compact) really is one of the item's invoice keys of
@@ -387,6 +396,88 @@ fn unzero(g: &[u8]) -> &[u8] {
     } else {
         g
     }
+}
+
+/// `invoice_keys` as `(key_hash(DOMAIN_INVOICE, key), form)`, computed
+/// without building the keys: the index hashes two million invoice numbers.
+/// Agrees with `invoice_keys` (tested).
+pub fn invoice_key_hashes(invoice_id: &str) -> Vec<(u64, KeyForm)> {
+    let mut groups: [&[u8]; GROUPS_MAX] = [&[]; GROUPS_MAX];
+    let mut n = 0;
+    for group in invoice_id
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|g| !g.is_empty())
+    {
+        if n == GROUPS_MAX {
+            let mut all: Vec<(u64, KeyForm)> = invoice_keys(invoice_id)
+                .into_iter()
+                .map(|(key, form)| (key_hash(DOMAIN_INVOICE, &key), form))
+                .collect();
+            all.sort_unstable();
+            return all;
+        }
+        groups[n] = group.as_bytes();
+        n += 1;
+    }
+    let mut out: Vec<(u64, KeyForm)> = Vec::with_capacity(10);
+    if n == 0 {
+        return out;
+    }
+    let digits = |g: &[u8]| g.iter().all(u8::is_ascii_digit);
+    // (hash, length, has a digit) of the selected groups' concatenation.
+    let concat = |keep: &dyn Fn(usize) -> bool, unzeroed: bool| -> (u64, usize, bool) {
+        let mut hasher = crate::matching::text::KeyHasher::new(DOMAIN_INVOICE);
+        let (mut length, mut digit) = (0, false);
+        for (i, group) in groups[..n].iter().enumerate() {
+            if !keep(i) {
+                continue;
+            }
+            let piece = if unzeroed { unzero(group) } else { group };
+            for &byte in piece {
+                hasher.byte(byte.to_ascii_uppercase());
+                digit |= byte.is_ascii_digit();
+            }
+            length += piece.len();
+        }
+        (hasher.finish(), length, digit)
+    };
+    let usable = |(_, length, digit): (u64, usize, bool)| length >= 3 && digit;
+    let exact = concat(&|_| true, false);
+    if usable(exact) {
+        out.push((exact.0, KeyForm::Exact));
+    }
+    if n >= 2 {
+        let mut push = |key: (u64, usize, bool), count: usize| {
+            if key.0 != exact.0 && usable(key) {
+                out.push((
+                    key.0,
+                    if count >= 2 {
+                        KeyForm::Noisy
+                    } else {
+                        KeyForm::Fragment
+                    },
+                ));
+            }
+        };
+        push(concat(&|_| true, true), n);
+        if groups[0].iter().all(u8::is_ascii_alphabetic) {
+            push(concat(&|i| i >= 1, false), n - 1);
+            push(concat(&|i| i >= 1, true), n - 1);
+        }
+        let is_year =
+            |g: &[u8]| g.len() == 4 && (g.starts_with(b"19") || g.starts_with(b"20")) && digits(g);
+        if let Some(year) = groups[..n - 1].iter().position(|g| is_year(g)) {
+            push(concat(&|i| i != year, true), n - 1);
+            push(concat(&|i| i != year, false), n - 1);
+        }
+        if digits(groups[n - 1]) {
+            push(concat(&|i| i == n - 1, false), 1);
+            push(concat(&|i| i == n - 1, true), 1);
+        }
+    }
+    out.sort_unstable();
+    out.dedup_by_key(|(hash, _)| *hash);
+    out
 }
 
 /// Number groups of an id handled without allocating; longer ids (rare)
@@ -525,6 +616,31 @@ mod tests {
                     assert_eq!(key_form(id, &other.0), None, "{id} {}", other.0);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn key_hashes_agree_with_invoice_keys() {
+        for id in [
+            "FA-2026-000123",
+            "AV-2026-000045",
+            "2026-00017",
+            "FA2026000123",
+            "INV/0042",
+            "F-1999-7-0003",
+            "X-00",
+            "12345",
+            "FA-2026-000000",
+            "a-b-c-d-e-f-g-h-i-2026-1",
+            "AB",
+            "fa-2026-1",
+        ] {
+            let mut want: Vec<(u64, KeyForm)> = invoice_keys(id)
+                .into_iter()
+                .map(|(key, form)| (key_hash(DOMAIN_INVOICE, &key), form))
+                .collect();
+            want.sort_unstable();
+            assert_eq!(invoice_key_hashes(id), want, "{id}");
         }
     }
 

@@ -84,7 +84,12 @@ where
 }
 
 /// A CSV file: the header, then `render` over `count` rows or lines.
-fn csv_file<F>(out: &mut (dyn Write + Send), header: &[&str], count: usize, render: F) -> io::Result<()>
+fn csv_file<F>(
+    out: &mut (dyn Write + Send),
+    header: &[&str],
+    count: usize,
+    render: F,
+) -> io::Result<()>
 where
     F: Fn(std::ops::Range<usize>, &mut csv::Writer<Vec<u8>>) + Sync,
 {
