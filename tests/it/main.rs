@@ -7,6 +7,7 @@ mod corpus_mt;
 mod golden;
 mod limits;
 mod matching;
+mod matching_random;
 mod mutation;
 mod run_cli;
 
