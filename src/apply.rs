@@ -1,5 +1,5 @@
-//! Apply: commits each line's `Outcome` to the open amounts, letters the
-//! settlement, and turns the run into journal entries.
+//! Apply: commits each line's `Outcome` to the open amounts of its group of
+//! lines (`Book`), and numbers settlements for lettrage (`lettrage_code`).
 //!
 //! The only place an open amount changes. Each commit is checked before it
 //! changes anything (conservation of the line's amount, no open amount
@@ -10,7 +10,9 @@
 //! (signed like the line) equals the line amount.
 //! Invariant: an open amount only moves toward zero, never past it.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rust_decimal::Decimal;
 
@@ -26,44 +28,123 @@ pub struct InvariantError {
     pub message: String,
 }
 
-/// The state decisions read and commits change.
-pub struct Book {
-    open: Vec<Decimal>,
-    settled_in_run: Vec<bool>,
-    advices_used: Vec<bool>,
+/// Hasher for the book's `u32` keys: one multiplication (the keys are
+/// item and advice indices; nothing adversarial reaches them).
+#[derive(Default, Clone, Copy)]
+pub struct IndexHasher(u64);
+
+impl Hasher for IndexHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(value)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IndexSet = HashSet<u32, BuildHasherDefault<IndexHasher>>;
+
+/// The state decisions read and commits change, for one group of lines
+/// that cannot touch any other group's items (see `run`): the open amounts
+/// as given, and this group's changes over them.
+pub struct Book<'a> {
+    base: &'a [OpenItem],
+    /// Where items live when lines are decided in groups; `None`: one book
+    /// for every item.
+    slots: Option<&'a Slots>,
+    group: u32,
+    /// Open amounts this book changed, by slot.
+    open: Vec<Option<Decimal>>,
+    changed: Vec<u32>,
+    /// Set when a decision reads an item of another group: a grouping bug,
+    /// reported by `commit` as an internal error.
+    foreign: Cell<bool>,
+    advices_used: IndexSet,
     learned_ibans: HashMap<String, u32>,
     /// (customer, line amount) of every line of this run that settled
     /// invoices of one customer.
-    paid_in_run: HashSet<(u32, Decimal)>,
-    lettrage_next: u64,
-    lettrage_line: Option<(String, String)>,
+    paid_in_run: HashSet<(u32, Decimal), BuildHasherDefault<IndexHasher>>,
 }
 
-impl Book {
-    pub fn new(items: &[OpenItem], advices: usize) -> Book {
+/// Which group's book holds each item, and at which slot: items of the
+/// customers a group's lines can touch; `NO_GROUP` for items no line can.
+pub struct Slots {
+    pub group: Vec<u32>,
+    pub slot: Vec<u32>,
+    /// Items per group.
+    pub sizes: Vec<u32>,
+}
+
+pub const NO_GROUP: u32 = u32::MAX;
+
+impl<'a> Book<'a> {
+    /// One book for every item (lines decided in one pass).
+    pub fn new(items: &'a [OpenItem]) -> Book<'a> {
+        Book::with_slots(items, None, 0)
+    }
+
+    /// The book of one group of lines.
+    pub fn for_group(items: &'a [OpenItem], slots: &'a Slots, group: u32) -> Book<'a> {
+        Book::with_slots(items, Some(slots), group)
+    }
+
+    fn with_slots(items: &'a [OpenItem], slots: Option<&'a Slots>, group: u32) -> Book<'a> {
+        let size = match slots {
+            Some(slots) => slots.sizes.get(group as usize).copied().unwrap_or(0) as usize,
+            None => items.len(),
+        };
         Book {
-            open: items.iter().map(|i| i.open_amount).collect(),
-            settled_in_run: vec![false; items.len()],
-            advices_used: vec![false; advices],
+            base: items,
+            slots,
+            group,
+            open: vec![None; size],
+            changed: Vec::new(),
+            foreign: Cell::new(false),
+            advices_used: IndexSet::default(),
             learned_ibans: HashMap::new(),
-            paid_in_run: HashSet::new(),
-            lettrage_next: 0,
-            lettrage_line: None,
+            paid_in_run: HashSet::default(),
+        }
+    }
+
+    /// The item's slot in this book, `None` (and flagged) for another
+    /// group's item.
+    #[inline]
+    fn slot(&self, item: u32) -> Option<usize> {
+        match self.slots {
+            None => Some(item as usize),
+            Some(slots) if slots.group[item as usize] == self.group => {
+                Some(slots.slot[item as usize] as usize)
+            }
+            Some(_) => {
+                self.foreign.set(true);
+                None
+            }
         }
     }
 
     #[inline]
     pub fn open(&self, item: u32) -> Decimal {
-        self.open[item as usize]
+        match self.slot(item).and_then(|slot| self.open[slot]) {
+            Some(open) => open,
+            None => self.base[item as usize].open_amount,
+        }
     }
 
     /// Whether a line of this run applied an amount to the item.
     pub fn settled_in_run(&self, item: u32) -> bool {
-        self.settled_in_run[item as usize]
+        self.slot(item)
+            .is_some_and(|slot| self.open[slot].is_some())
     }
 
     pub fn advice_used(&self, advice: u32) -> bool {
-        self.advices_used[advice as usize]
+        self.advices_used.contains(&advice)
     }
 
     pub fn learned_iban(&self, iban: &str) -> Option<u32> {
@@ -76,18 +157,15 @@ impl Book {
         self.paid_in_run.contains(&(customer, amount.normalize()))
     }
 
-    pub fn open_amounts(&self) -> &[Decimal] {
-        &self.open
+    /// The open amounts this book changed.
+    pub fn changes(&self) -> impl Iterator<Item = (u32, Decimal)> + '_ {
+        self.changed.iter().map(|&item| (item, self.open(item)))
     }
 
-    /// Checks the outcome, then applies it. Returns the lettrage code of the
-    /// line when it settles an invoice (one per bank line: batch details of
-    /// one entry share it).
-    pub fn commit(
-        &mut self,
-        line: &Line,
-        outcome: &Outcome,
-    ) -> Result<Option<String>, InvariantError> {
+    /// Checks the outcome, then applies it. Returns whether the line settled
+    /// an invoice (and so takes a lettrage code, given in line order by
+    /// `run`).
+    pub fn commit(&mut self, line: &Line, outcome: &Outcome) -> Result<bool, InvariantError> {
         let fail = |message: String| InvariantError {
             line_id: line.line_id.clone(),
             message,
@@ -127,7 +205,7 @@ impl Book {
             }
         }
         for &(item, amount) in &per_item {
-            let open = self.open[item as usize];
+            let open = self.open(item);
             let after = open - amount;
             let passes_zero = (open.is_sign_positive() && after < Decimal::ZERO)
                 || (open.is_sign_negative() && after > Decimal::ZERO)
@@ -138,12 +216,23 @@ impl Book {
                 )));
             }
         }
+        if self.foreign.get() {
+            return Err(fail(
+                "the decision read an item outside its group of lines".into(),
+            ));
+        }
         for &(item, amount) in &per_item {
-            self.open[item as usize] -= amount;
-            self.settled_in_run[item as usize] = true;
+            let after = self.open(item) - amount;
+            let Some(slot) = self.slot(item) else {
+                return Err(fail("an item outside its group of lines".into()));
+            };
+            if self.open[slot].is_none() {
+                self.changed.push(item);
+            }
+            self.open[slot] = Some(after);
         }
         if let Some(advice) = outcome.advice_used {
-            self.advices_used[advice as usize] = true;
+            self.advices_used.insert(advice);
         }
         if let Some((customer, _)) = outcome.customer
             && !per_item.is_empty()
@@ -153,18 +242,7 @@ impl Book {
         if let Some((iban, customer)) = &outcome.learn_iban {
             self.learned_ibans.entry(iban.clone()).or_insert(*customer);
         }
-        if per_item.is_empty() {
-            return Ok(None);
-        }
-        if let Some((line_id, code)) = &self.lettrage_line
-            && *line_id == line.line_id
-        {
-            return Ok(Some(code.clone()));
-        }
-        let code = lettrage_code(self.lettrage_next);
-        self.lettrage_next += 1;
-        self.lettrage_line = Some((line.line_id.clone(), code.clone()));
-        Ok(Some(code))
+        Ok(!per_item.is_empty())
     }
 }
 

@@ -3,19 +3,23 @@
 //! open amounts after, and the journal out.
 //!
 //! Order of work: indices (parallel) → evidence for all lines (parallel,
-//! read-only) → decisions committed one line at a time in the policy's
-//! order (value date, booking date, statement, position). The output is a
+//! read-only) → lines split into independent groups (no two groups touch
+//! the same customer, item, advice or payer IBAN) → each group's lines
+//! decided and committed one at a time in the policy's order (value date,
+//! booking date, statement, position), groups in parallel → lettrage codes
+//! given in line order. Deciding independent groups apart gives exactly
+//! what one pass over all lines would (`run_in_one_group`, tested). The output is a
 //! function of the inputs only: never of thread count, input file order or
 //! hash-map iteration order.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-use crate::apply::{Book, InvariantError};
+use crate::apply::{Book, InvariantError, NO_GROUP, Slots, lettrage_code};
 use crate::config::Config;
-use crate::matching::decide::{Outcome, decide};
+use crate::matching::decide::{Outcome, decide, quoted_candidates};
 use crate::matching::evidence::{Context, Evidence, gather};
 use crate::matching::index::Index;
 use crate::matching::{Line, lines_of};
@@ -46,7 +50,6 @@ impl RunInputs {
 /// One line's decision.
 pub struct Decision {
     pub outcome: Outcome,
-    pub evidence: Evidence,
     pub lettrage: Option<String>,
 }
 
@@ -55,6 +58,8 @@ pub struct RunResult {
     pub lines: Vec<Line>,
     /// Parallel to `lines`.
     pub decisions: Vec<Decision>,
+    /// Parallel to `lines`: what each line said about itself.
+    pub evidence: Vec<Evidence>,
     pub items: Vec<OpenItem>,
     pub open_after: Vec<Decimal>,
     pub customers: Vec<Customer>,
@@ -72,6 +77,20 @@ pub fn run(inputs: RunInputs) -> Result<RunResult, InvariantError> {
 pub fn run_marked(
     inputs: RunInputs,
     mark: &mut dyn FnMut(&'static str),
+) -> Result<RunResult, InvariantError> {
+    run_with(inputs, mark, false)
+}
+
+/// `run` with every line in one group, decided strictly one after another:
+/// the reference the grouped, parallel run must equal (tested).
+pub fn run_in_one_group(inputs: RunInputs) -> Result<RunResult, InvariantError> {
+    run_with(inputs, &mut |_| {}, true)
+}
+
+fn run_with(
+    inputs: RunInputs,
+    mark: &mut dyn FnMut(&'static str),
+    one_group: bool,
 ) -> Result<RunResult, InvariantError> {
     let RunInputs {
         mut lines,
@@ -98,27 +117,94 @@ pub fn run_marked(
     };
     let evidence: Vec<Evidence> = lines.par_iter().map(|line| gather(line, &cx)).collect();
     mark("evidence");
-    let mut book = Book::new(&items, advices.len());
-    let mut decisions = Vec::with_capacity(lines.len());
-    for (line, evidence) in lines.iter().zip(evidence) {
-        let outcome = decide(line, &evidence, &cx, &book);
-        let lettrage = book.commit(line, &outcome).map_err(|mut error| {
-            error.message = format!(
-                "{} (rule {}: {})",
-                error.message,
-                outcome.rule,
-                outcome.notes.join("; ")
-            );
-            error
-        })?;
-        decisions.push(Decision {
-            outcome,
-            evidence,
-            lettrage,
-        });
+    let (groups, slots) = if one_group {
+        (vec![(0..lines.len()).collect()], None)
+    } else {
+        let (groups, customer_group) = independent_groups(&lines, &evidence, &cx);
+        let slots = item_slots(&index, &customer_group, groups.len());
+        (groups, Some(slots))
+    };
+    if std::env::var_os("RECON_DEBUG_GROUPS").is_some() {
+        let largest = groups.iter().map(Vec::len).max().unwrap_or(0);
+        eprintln!(
+            "groups: {} for {} lines, largest {largest}",
+            groups.len(),
+            lines.len()
+        );
     }
+    mark("groups");
+    // Each group in line order on one thread; groups in parallel. No two
+    // groups touch the same item, advice, customer or payer IBAN, so this
+    // gives what one pass over all lines in order would.
+    type Decided = (Vec<(usize, Outcome, bool)>, Vec<(u32, Decimal)>);
+    let decided: Vec<Result<Decided, InvariantError>> = groups
+        .par_iter()
+        .enumerate()
+        .map(|(number, group)| {
+            let mut book = match &slots {
+                Some(slots) => Book::for_group(&items, slots, number as u32),
+                None => Book::new(&items),
+            };
+            let mut outcomes = Vec::with_capacity(group.len());
+            for &at in group {
+                let line = &lines[at];
+                let outcome = decide(line, &evidence[at], &cx, &book);
+                let settled = book.commit(line, &outcome).map_err(|mut error| {
+                    error.message = format!(
+                        "{} (rule {}: {})",
+                        error.message,
+                        outcome.rule,
+                        outcome.notes.join("; ")
+                    );
+                    error
+                })?;
+                outcomes.push((at, outcome, settled));
+            }
+            Ok((outcomes, book.changes().collect()))
+        })
+        .collect();
+    // Back into line order: one buffer, sorted in place (the outcomes are
+    // the run's largest structure; no second copy is made).
+    let mut flat: Vec<(usize, Outcome, bool, Option<String>)> = Vec::with_capacity(lines.len());
+    let mut open_after: Vec<Decimal> = items.iter().map(|i| i.open_amount).collect();
+    for result in decided {
+        let (outcomes, changes) = result?;
+        flat.extend(
+            outcomes
+                .into_iter()
+                .map(|(at, outcome, settled)| (at, outcome, settled, None)),
+        );
+        for (item, open) in changes {
+            open_after[item as usize] = open;
+        }
+    }
+    flat.par_sort_unstable_by_key(|entry| entry.0);
+    // Lettrage codes in line order, one per bank line that settles an
+    // invoice; the details of a batch entry share their line's.
+    let mut next_code = 0u64;
+    let mut last: Option<(usize, String)> = None;
+    for (at, _, settled, lettrage) in flat.iter_mut() {
+        if !*settled {
+            continue;
+        }
+        let code = match &last {
+            Some((previous, code)) if lines[*previous].line_id == lines[*at].line_id => {
+                code.clone()
+            }
+            _ => {
+                let code = lettrage_code(next_code);
+                next_code += 1;
+                code
+            }
+        };
+        last = Some((*at, code.clone()));
+        *lettrage = Some(code);
+    }
+    let decisions: Vec<Decision> = flat
+        .into_iter()
+        .map(|(_, outcome, _, lettrage)| Decision { outcome, lettrage })
+        .collect();
     mark("decide");
-    let open_after = book.open_amounts().to_vec();
     let mut customer_ids: Vec<String> = vec![String::new(); index.customer_names.len()];
     for (id, &i) in &index.customer_ids {
         customer_ids[i as usize] = id.clone();
@@ -126,6 +212,7 @@ pub fn run_marked(
     Ok(RunResult {
         lines,
         decisions,
+        evidence,
         items,
         open_after,
         customers,
@@ -133,4 +220,134 @@ pub fn run_marked(
         customer_ids,
         config,
     })
+}
+
+/// Lines that may touch the same open state, as groups of line positions in
+/// line order, groups ordered by their first line.
+///
+/// A line's footprint: the customers of every item it references or that an
+/// advice it links could name, its payer (identified or candidate), the
+/// advices it links, and its payer IBAN (a line may teach an IBAN that a
+/// later line is identified by). Lines sharing any of these are joined
+/// (union-find); lines in different groups never read or change the same
+/// open amount, advice, learned IBAN or customer history.
+/// Also returns each customer's group (`NO_GROUP` when no line touches it).
+pub fn independent_groups(
+    lines: &[Line],
+    evidence: &[Evidence],
+    cx: &Context<'_>,
+) -> (Vec<Vec<usize>>, Vec<u32>) {
+    let customers = cx.index.customer_names.len();
+    let advices = cx.advices.len();
+    let footprints: Vec<Vec<u32>> = lines
+        .par_iter()
+        .zip(evidence)
+        .map(|(_, evidence)| {
+            let mut nodes: Vec<u32> = Vec::new();
+            let customer_of = |item: u32| cx.index.item_customer[item as usize];
+            nodes.extend(evidence.references.iter().map(|h| customer_of(h.item)));
+            nodes.extend(evidence.payer.iter().map(|p| p.customer));
+            nodes.extend(evidence.payer_candidates.iter().map(|c| c.0));
+            for &(advice, _) in &evidence.advices {
+                nodes.push((customers + advice as usize) as u32);
+                for advice_line in &cx.advices[advice as usize].lines {
+                    nodes.extend(
+                        quoted_candidates(&advice_line.invoice_ref, cx)
+                            .into_iter()
+                            .map(customer_of),
+                    );
+                }
+            }
+            nodes.sort_unstable();
+            nodes.dedup();
+            nodes
+        })
+        .collect();
+    // IBAN nodes after customers and advices.
+    let mut ibans: HashMap<&str, u32> = HashMap::new();
+    let mut iban_node: Vec<Option<u32>> = Vec::with_capacity(lines.len());
+    for line in lines {
+        iban_node.push(if line.payer_iban.is_empty() {
+            None
+        } else {
+            let next = (customers + advices + ibans.len()) as u32;
+            Some(*ibans.entry(line.payer_iban.as_str()).or_insert(next))
+        });
+    }
+    let mut parent: Vec<u32> = (0..(customers + advices + ibans.len()) as u32).collect();
+    fn root(parent: &mut [u32], mut node: u32) -> u32 {
+        while parent[node as usize] != node {
+            let up = parent[parent[node as usize] as usize];
+            parent[node as usize] = up;
+            node = up;
+        }
+        node
+    }
+    let mut line_root: Vec<Option<u32>> = Vec::with_capacity(lines.len());
+    for (nodes, iban) in footprints.iter().zip(&iban_node) {
+        let mut all = nodes.iter().copied().chain(*iban);
+        let first = all.next();
+        if let Some(first) = first {
+            let mut anchor = root(&mut parent, first);
+            for node in all {
+                let other = root(&mut parent, node);
+                if other != anchor {
+                    // The smaller index wins: the result does not depend on
+                    // the order of unions.
+                    let (keep, drop) = if other < anchor {
+                        (other, anchor)
+                    } else {
+                        (anchor, other)
+                    };
+                    parent[drop as usize] = keep;
+                    anchor = keep;
+                }
+            }
+        }
+        line_root.push(first);
+    }
+    let mut group_of_root: HashMap<u32, usize> = HashMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut customer_group = vec![NO_GROUP; customers];
+    for (at, first) in line_root.into_iter().enumerate() {
+        match first {
+            None => groups.push(vec![at]),
+            Some(node) => {
+                let r = root(&mut parent, node);
+                match group_of_root.get(&r) {
+                    Some(&g) => groups[g].push(at),
+                    None => {
+                        group_of_root.insert(r, groups.len());
+                        groups.push(vec![at]);
+                    }
+                }
+            }
+        }
+    }
+    for (customer, group) in customer_group.iter_mut().enumerate() {
+        let r = root(&mut parent, customer as u32);
+        if let Some(&g) = group_of_root.get(&r) {
+            *group = g as u32;
+        }
+    }
+    (groups, customer_group)
+}
+
+/// Each item's group (its customer's) and slot in that group's book.
+fn item_slots(index: &Index, customer_group: &[u32], groups: usize) -> Slots {
+    let items = index.item_customer.len();
+    let mut slots = Slots {
+        group: vec![NO_GROUP; items],
+        slot: vec![0; items],
+        sizes: vec![0; groups],
+    };
+    for (item, &customer) in index.item_customer.iter().enumerate() {
+        let group = customer_group[customer as usize];
+        if group != NO_GROUP {
+            slots.group[item] = group;
+            slots.slot[item] = slots.sizes[group as usize];
+            slots.sizes[group as usize] += 1;
+        }
+    }
+    slots
 }

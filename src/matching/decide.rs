@@ -718,6 +718,18 @@ fn by_advice(
 /// The open item an advice line quotes: its number as issued or altered
 /// (not a bare fragment), one item, the payer's when several.
 fn resolve_quoted(quoted: &str, cx: &Context<'_>, payer: Option<u32>) -> Option<u32> {
+    let mut found = quoted_candidates(quoted, cx);
+    if found.len() > 1
+        && let Some(customer) = payer
+    {
+        found.retain(|&i| cx.index.item_customer[i as usize] == customer);
+    }
+    (found.len() == 1).then(|| found[0])
+}
+
+/// Every open item an advice line's quoted number could name (as issued or
+/// altered, not a bare fragment), sorted.
+pub fn quoted_candidates(quoted: &str, cx: &Context<'_>) -> Vec<u32> {
     let key = compact(quoted);
     let mut found: Vec<u32> = cx
         .index
@@ -731,12 +743,7 @@ fn resolve_quoted(quoted: &str, cx: &Context<'_>, payer: Option<u32>) -> Option<
         .collect();
     found.sort_unstable();
     found.dedup();
-    if found.len() > 1
-        && let Some(customer) = payer
-    {
-        found.retain(|&i| cx.index.item_customer[i as usize] == customer);
-    }
-    (found.len() == 1).then(|| found[0])
+    found
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1071,7 +1078,10 @@ fn unknown_payer_suggestions(
             .index
             .items_of_amount(amount)
             .iter()
-            .filter(|&&(_, i)| book.open(i) == line.amount)
+            // The amounts as given, not as this run left them: anyone's
+            // item may be offered, and reading another group's book would
+            // make the suggestion depend on scheduling (see `run`).
+            .filter(|&&(_, i)| cx.items[i as usize].open_amount == line.amount)
             .take(3)
         {
             suggestions.push(Suggestion {

@@ -689,11 +689,11 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
     stream_chunks(out, result.lines.len(), |range| {
         let (start, end) = (range.start, range.end);
         let mut out = Vec::new();
-        for (line, decision) in result.lines[start..end]
+        for ((line, decision), evidence) in result.lines[start..end]
             .iter()
             .zip(&result.decisions[start..end])
+            .zip(&result.evidence[start..end])
         {
-            let evidence = &decision.evidence;
             let outcome = &decision.outcome;
             let record = Record {
                 line_id: &line.line_id,

@@ -3,8 +3,9 @@
 //! quote random invoices in random forms, pay random amounts, repeat
 //! themselves, and random advices with deductions and credit notes. Every
 //! run must commit (the in-memory invariants hold: conservation per line,
-//! no open amount passing zero), and the same inputs in another order must
-//! give the same decisions.
+//! no open amount passing zero), the same inputs in another order must give
+//! the same decisions, and deciding independent groups of lines in
+//! parallel must give what one pass over all lines in order gives.
 //!
 //! `MATCHING_RANDOM_CASES=N` runs N seeds (default 200).
 
@@ -41,18 +42,24 @@ fn date(day: u64) -> NaiveDate {
 
 fn inputs(seed: u64) -> RunInputs {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let customers: Vec<Customer> = (0..6)
+    let names = [
+        "Martin SARL",
+        "Durand SA",
+        "Lefevre",
+        "Petit et Fils",
+        "Garage Moreau",
+        "Bernard",
+    ];
+    let towns = ["", "Lyon", "Nantes", "Lille", "Brest"];
+    let customer_count = 3 + rng.below(30) as usize;
+    let customers: Vec<Customer> = (0..customer_count)
         .map(|c| Customer {
             customer_id: format!("C{c}"),
-            name: [
-                "Martin SARL",
-                "Durand SA",
-                "Lefevre",
-                "Petit et Fils",
-                "Garage Moreau",
-                "Bernard",
-            ][c]
-                .to_string(),
+            name: format!(
+                "{} {}",
+                names[c % names.len()],
+                towns[c / names.len() % towns.len()]
+            ),
             aliases: Vec::new(),
             ibans: vec![format!("FR76{c:023}")],
             credit_limit: None,
@@ -73,7 +80,7 @@ fn inputs(seed: u64) -> RunInputs {
             1 => (amount * Decimal::new(rng.below(100) as i64, 2)).round_dp(2),
             _ => amount,
         };
-        let customer = rng.below(6) as usize;
+        let customer = rng.below(customer_count as u64) as usize;
         items.push(OpenItem {
             invoice_id: format!(
                 "{}-2026-{:06}",
@@ -119,7 +126,7 @@ fn inputs(seed: u64) -> RunInputs {
             3 => Decimal::ZERO,
             _ => total,
         };
-        let customer = rng.below(7) as usize;
+        let customer = rng.below(customer_count as u64 + 1) as usize;
         if rng.below(5) == 0 {
             // An advice for this line, quoting some of the same invoices.
             let reference = format!("PAY{seed}X{n}");
@@ -266,4 +273,44 @@ fn random_runs_keep_the_invariants_and_do_not_depend_on_input_order() {
         );
     }
     eprintln!("matching_random: {cases} seeds, {lines_seen} lines, invariants held");
+}
+
+/// The grouped, parallel decision equals one pass in line order on a
+/// generated data set too (many customers, advices, batches, learned IBANs).
+#[test]
+fn grouped_run_equals_one_pass_on_generated_data() {
+    let dir = std::env::temp_dir().join(format!("recon-it-{}-groups", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    recon::synth::write_dataset(
+        &recon::synth::SynthOptions {
+            lines: 4_000,
+            seed: 5,
+        },
+        &dir,
+    )
+    .expect("generate");
+    let load = || {
+        let read = |name: &str| std::fs::read(dir.join(name)).expect("read");
+        let mut inputs = RunInputs {
+            lines: Vec::new(),
+            own_accounts: HashSet::new(),
+            items: recon::parse::open_items::parse("o", &read("open_items.csv")).expect("items"),
+            customers: recon::parse::customers::parse("c", &read("customers.csv"))
+                .expect("customers"),
+            advices: recon::parse::remittance_csv::parse("a", &read("remittances/advices.csv"))
+                .expect("advices"),
+            config: Config::default(),
+        };
+        let files = recon::input::collect_files(&[dir.join("statements")]).expect("files");
+        for loaded in recon::input::load_files(&files, true) {
+            let loaded = loaded.expect("parses");
+            inputs.lines.extend(loaded.lines);
+            inputs.own_accounts.extend(loaded.accounts);
+        }
+        inputs
+    };
+    let grouped = run(load()).expect("grouped run");
+    let sequential = recon::run::run_in_one_group(load()).expect("one pass");
+    assert_eq!(fingerprint(&grouped), fingerprint(&sequential));
+    assert_eq!(grouped.open_after, sequential.open_after);
 }
