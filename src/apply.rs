@@ -239,7 +239,9 @@ impl<'a> Book<'a> {
         {
             self.paid_in_run.insert((customer, line.amount.normalize()));
         }
-        if let Some((iban, customer)) = &outcome.learn_iban {
+        // An IBAN is learned only from a line that settled something.
+        if let Some((iban, customer)) = outcome.learn_iban.as_ref().filter(|_| !per_item.is_empty())
+        {
             self.learned_ibans.entry(iban.clone()).or_insert(*customer);
         }
         Ok(!per_item.is_empty())

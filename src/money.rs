@@ -45,7 +45,10 @@ pub fn parse_amount_with(text: &str, sep: char) -> Result<Decimal, String> {
     let mantissa: i128 = mantissa_text
         .parse()
         .map_err(|_| format!("amount out of range: {trimmed:?}"))?;
-    let mut value = Decimal::from_i128_with_scale(mantissa, fraction.len() as u32);
+    // More digits than a Decimal's 96-bit mantissa holds is an error, never
+    // a panic.
+    let mut value = Decimal::try_from_i128_with_scale(mantissa, fraction.len() as u32)
+        .map_err(|_| format!("amount out of range: {trimmed:?}"))?;
     if negative {
         value.set_sign_negative(true);
     }
@@ -103,6 +106,8 @@ mod tests {
             "abc",
             "--1",
             "1.000000000000000000001",
+            "1000000000.00000000000000000000",
+            "999999999999999999.99999999999999999999",
         ] {
             assert!(parse_amount(bad).is_err(), "{bad} accepted");
         }

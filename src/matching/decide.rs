@@ -8,7 +8,7 @@
 use rust_decimal::Decimal;
 
 use super::Line;
-use super::evidence::{Context, Evidence, Found, PayerHow, RefHit, RefKind};
+use super::evidence::{Context, Evidence, Found, INTERNAL_TRANSFER, PayerHow, RefHit, RefKind};
 use super::index::{Index, KeyForm, cents, unpack};
 use super::subset;
 use super::text::{compact, key_hash, name_key, name_similarity};
@@ -177,6 +177,12 @@ pub fn decide(line: &Line, evidence: &Evidence, cx: &Context<'_>, book: &Book) -
         out.review(line.amount, Reason::NotReceivable, Vec::new());
         return out;
     }
+    if evidence.not_receivable == Some(INTERNAL_TRANSFER) {
+        out.rule = "not_receivable";
+        out.note(|| "a credit from one of the company's own accounts: internal transfer".into());
+        out.review(line.amount, Reason::NotReceivable, Vec::new());
+        return out;
+    }
     let payer = identified_payer(line, evidence, book);
     if let Some((customer, how, _)) = payer {
         out.customer = Some((customer, how_name(how)));
@@ -290,7 +296,36 @@ fn usable_references(
             }
         }
         if candidates.len() == 1 {
-            kept.push(candidates[0].clone());
+            let hit = candidates[0];
+            let owner = cx.index.item_customer[hit.item as usize];
+            let agrees = (book.open(hit.item) - line.amount).abs() <= cx.config.writeoff_max;
+            let payer_differs = payer.is_some_and(|p| p != owner);
+            // A bare number (fragment) counts only for the identified
+            // payer's item, or, with no payer known, when the amount agrees;
+            // an altered number naming another customer's item than the
+            // payer's needs the amount to agree. A third party quoting the
+            // exact number is the policy's normal case and is kept.
+            let usable = match hit.kind {
+                RefKind::InvoiceFragment => {
+                    if payer.is_some() {
+                        !payer_differs
+                    } else {
+                        agrees
+                    }
+                }
+                RefKind::InvoiceNumberNoisy => !payer_differs || agrees,
+                _ => true,
+            };
+            if usable {
+                kept.push(hit.clone());
+            } else {
+                out.note(|| {
+                    format!(
+                        "{text:?} names {} of another customer than the payer, or its amount does not agree: not used",
+                        cx.items[hit.item as usize].invoice_id
+                    )
+                });
+            }
         } else {
             out.note(|| {
                 format!(
@@ -562,6 +597,19 @@ fn by_advice(
     out: &mut Outcome,
 ) -> bool {
     let advice = &cx.advices[advice_index as usize];
+    if advice
+        .payment_amount
+        .as_ref()
+        .is_some_and(|m| m.currency != line.currency)
+    {
+        out.note(|| {
+            format!(
+                "advice {} is in another currency than the line: not this payment",
+                advice.advice_id
+            )
+        });
+        return false;
+    }
     let paid_total: Decimal = advice.lines.iter().filter_map(|l| l.paid_amount).sum();
     let tolerance = cx.config.writeoff_max;
     let difference = line.amount - paid_total;
@@ -588,7 +636,9 @@ fn by_advice(
     let mut taken: Vec<(u32, Decimal)> = Vec::new();
     for advice_line in &advice.lines {
         let paid = advice_line.paid_amount.unwrap_or(Decimal::ZERO);
-        let Some(item) = resolve_quoted(&advice_line.invoice_ref, cx, payer_customer) else {
+        let Some(item) = resolve_quoted(&advice_line.invoice_ref, cx, payer_customer)
+            .filter(|&item| cx.items[item as usize].currency == line.currency)
+        else {
             unresolved += paid;
             unresolved_refs.push(advice_line.invoice_ref.clone());
             continue;
@@ -599,8 +649,17 @@ fn by_advice(
         let deduction = advice_line.deduction_amount.unwrap_or(Decimal::ZERO);
         let is_discount = !deduction.is_zero()
             && advice_line.deduction_reason.as_deref().is_some_and(|r| {
-                let folded = r.to_uppercase();
-                DISCOUNT_WORDS.iter().any(|w| folded.contains(w))
+                // Whole words: "DISC" is a code, "DISCREPANCY" a dispute.
+                let folded = format!(
+                    " {} ",
+                    super::text::fold(r)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                DISCOUNT_WORDS
+                    .iter()
+                    .any(|w| folded.contains(&format!(" {w} ")))
             });
         let mut apply = paid;
         if is_discount {
@@ -628,12 +687,14 @@ fn by_advice(
         }
         if is_discount {
             let discount = deduction.min(applicable.abs());
-            out.proposals.push(adjustment(
-                Kind::Discount,
-                -discount,
-                "advice_discount",
-                990,
-            ));
+            if !discount.is_zero() {
+                out.proposals.push(adjustment(
+                    Kind::Discount,
+                    -discount,
+                    "advice_discount",
+                    990,
+                ));
+            }
             beyond_open += excess - (deduction - discount);
         } else {
             beyond_open += excess;
@@ -670,7 +731,9 @@ fn by_advice(
         // The advice counts on a credit note the ledger does not hold open
         // (already used, or not found): applying its invoice lines would
         // settle more than the line brings. A person decides.
-        let items: Vec<u32> = out.proposals.iter().filter_map(|p| p.item).collect();
+        let mut items: Vec<u32> = out.proposals.iter().filter_map(|p| p.item).collect();
+        items.sort_unstable();
+        items.dedup();
         out.proposals.clear();
         out.disputes.clear();
         out.rule = "amount_mismatch";
@@ -685,6 +748,22 @@ fn by_advice(
             Reason::AmountMismatch,
             vec![Suggestion { items, score: 700 }],
         );
+        return true;
+    }
+    if !out.proposals.iter().any(|p| p.kind == Kind::Invoice) {
+        // Nothing of the advice could be settled: the whole line needs a
+        // person, for the first reason that applies.
+        out.proposals.clear();
+        out.disputes.clear();
+        let reason = if duplicate {
+            Reason::DuplicatePayment
+        } else if !unresolved.is_zero() {
+            Reason::PartialRemittance
+        } else {
+            Reason::Overpayment
+        };
+        out.note(|| "nothing the advice lists can be settled".into());
+        out.review(line.amount, reason, Vec::new());
         return true;
     }
     if !difference.is_zero() {

@@ -32,6 +32,10 @@ pub const NAME_CANDIDATES_MAX: usize = 24;
 /// The payer name's rarest words whose entries are candidates.
 pub const NAME_WORDS_USED: usize = 3;
 
+/// The non-receivable sign of a credit from one of the company's own
+/// accounts: decisive, whatever the text says.
+pub const INTERNAL_TRANSFER: &str = "internal transfer (own account)";
+
 /// What identified an invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RefKind {
@@ -177,7 +181,7 @@ pub fn gather(line: &Line, cx: &Context<'_>) -> Evidence {
     identify_payer(line, cx, strong, &mut evidence);
     link_advices_by_amount(line, cx, &mut evidence);
     if !line.payer_iban.is_empty() && cx.own_accounts.contains(&line.payer_iban) {
-        evidence.not_receivable = Some("internal transfer");
+        evidence.not_receivable = Some(INTERNAL_TRANSFER);
     } else if evidence.payer.is_none() {
         // Read only when no customer is identified: that is the only case
         // where `decide` asks.

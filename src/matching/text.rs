@@ -160,18 +160,31 @@ fn fold_char(c: char) -> Option<&'static str> {
 /// truncation (one key's words all prefixes of the other's, as banks cut
 /// names at 35 or 70 characters) scores just under an exact match.
 pub fn name_similarity(a: &str, b: &str) -> f64 {
-    if a == b {
-        return 1.0;
-    }
+    // No name is no evidence, even against another empty name.
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
+    if a == b {
+        return 1.0;
+    }
     let a_words: Vec<&str> = a.split(' ').collect();
     let b_words: Vec<&str> = b.split(' ').collect();
+    // A name cut short by the bank: the same words, one of them (the one
+    // cut) a prefix of at least three letters of its counterpart.
     let truncated = |short: &[&str], long: &[&str], short_text: &str| {
-        short_text.len() >= 8
-            && short.len() >= 2
-            && short.iter().all(|w| long.iter().any(|l| l.starts_with(w)))
+        if short_text.len() < 8 || short.len() < 2 || short.len() != long.len() {
+            return false;
+        }
+        let cut: Vec<&&str> = short.iter().filter(|w| !long.contains(w)).collect();
+        match cut.as_slice() {
+            [word] => {
+                word.len() >= 3
+                    && long
+                        .iter()
+                        .any(|l| l.len() > word.len() && l.starts_with(**word))
+            }
+            _ => false,
+        }
     };
     if truncated(&a_words, &b_words, a) || truncated(&b_words, &a_words, b) {
         return 0.95;

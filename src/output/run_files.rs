@@ -177,6 +177,7 @@ pub fn exceptions_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::R
                 let suggestions: Vec<String> = review
                     .suggestions
                     .iter()
+                    .filter(|s| !s.items.is_empty())
                     .take(3)
                     .map(|s| {
                         let ids: Vec<&str> = s

@@ -267,6 +267,21 @@ fn references_settle_whatever_their_form() {
         ),
     );
     check(
+        "a bare number naming another customer's invoice than the identified payer's is not used",
+        scenario(
+            "FA-2026-000412 C3 1000.00",
+            vec![l(
+                "L1",
+                2,
+                "300.00",
+                "",
+                "FR7622222222222222222222222",
+                "VIREMENT CMDE 412",
+            )],
+            "L1 300.00 no_candidate",
+        ),
+    );
+    check(
         "a reference to another customer's invoice wins over the payer name (third party)",
         scenario(
             "FA-2026-000300 C3 800.00\nFA-2026-000301 C4 800.00",
@@ -580,6 +595,23 @@ fn remittance_advices() {
     s.advices = advices;
     check(
         "advice by reference (deduction disputed), by payer + amount (discount), unresolved line",
+        s,
+    );
+
+    let words = "advice_id,payer_name,payment_date,payment_amount,currency,invoice_id,paid_amount,payment_reference,deduction_amount,deduction_reason\n\
+        ADV1,Martin,2026-03-01,950.00,EUR,FA-2026-000001,950.00,PAY-1,50.00,PRICE DISCREPANCY\n\
+        ADV2,SARL,2026-03-01,200.00,EUR,FA-2026-000002,200.00,,,\n";
+    let mut s = scenario(
+        "FA-2026-000001 C1 1000.00\nFA-2026-000002 C2 200.00",
+        vec![
+            l("A", 2, "950.00", "ETS MARTIN", "", "PAY-1"),
+            l("B", 2, "200.00", "", "", "VIR"),
+        ],
+        "A FA-2026-000001 950.00 invoice\nA FA-2026-000001 50.00 dispute\nB 200.00 unknown_payer",
+    );
+    s.advices = words;
+    check(
+        "a discrepancy is a dispute, not a discount; an advice without a payer name is never linked by amount",
         s,
     );
 }
