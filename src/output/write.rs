@@ -84,9 +84,17 @@ impl Staging {
     }
 
     /// Renames every staged file into place, in the order staged.
+    /// A rename that fails part-way leaves the files renamed so far (the
+    /// manifest, renamed last, is then the previous run's, and `replay`
+    /// finds the mismatch); the temporary files left are removed.
     pub fn commit(self) -> io::Result<()> {
-        for (temporary, target) in &self.files {
-            fs::rename(temporary, target)?;
+        for (done, (temporary, target)) in self.files.iter().enumerate() {
+            if let Err(error) = fs::rename(temporary, target) {
+                for (rest, _) in &self.files[done..] {
+                    let _ = fs::remove_file(rest);
+                }
+                return Err(error);
+            }
         }
         if let Ok(handle) = fs::File::open(&self.dir) {
             let _ = handle.sync_all();
