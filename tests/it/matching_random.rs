@@ -16,23 +16,22 @@ use recon::config::Config;
 use recon::matching::Line;
 use recon::model::{AdviceLine, Customer, Format, Money, OpenItem, RemittanceAdvice};
 use recon::run::{RunInputs, run};
+
+use crate::Rng;
 use rust_decimal::Decimal;
 
-/// xorshift64*: reproducible everywhere.
-struct Rng(u64);
+/// Random draws for the data: `below` as u64, amounts in cents.
+trait Draw {
+    fn below64(&mut self, n: u64) -> u64;
+    fn cents(&mut self, max: u64) -> Decimal;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+impl Draw for Rng {
+    fn below64(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
     }
     fn cents(&mut self, max: u64) -> Decimal {
-        Decimal::new(self.below(max) as i64 + 1, 2)
+        Decimal::new(self.below64(max) as i64 + 1, 2)
     }
 }
 
@@ -41,7 +40,7 @@ fn date(day: u64) -> NaiveDate {
 }
 
 fn inputs(seed: u64) -> RunInputs {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let names = [
         "Martin SARL",
         "Durand SA",
@@ -51,7 +50,7 @@ fn inputs(seed: u64) -> RunInputs {
         "Bernard",
     ];
     let towns = ["", "Lyon", "Nantes", "Lille", "Brest"];
-    let customer_count = 3 + rng.below(30) as usize;
+    let customer_count = 3 + rng.below64(30) as usize;
     let customers: Vec<Customer> = (0..customer_count)
         .map(|c| Customer {
             customer_id: format!("C{c}"),
@@ -67,20 +66,20 @@ fn inputs(seed: u64) -> RunInputs {
         })
         .collect();
     let mut items = Vec::new();
-    for i in 0..(10 + rng.below(30)) {
-        let credit_note = rng.below(6) == 0;
+    for i in 0..(10 + rng.below64(30)) {
+        let credit_note = rng.below64(6) == 0;
         let amount = rng.cents(50_000)
             * if credit_note {
                 -Decimal::ONE
             } else {
                 Decimal::ONE
             };
-        let open = match rng.below(5) {
+        let open = match rng.below64(5) {
             0 => Decimal::ZERO,
-            1 => (amount * Decimal::new(rng.below(100) as i64, 2)).round_dp(2),
+            1 => (amount * Decimal::new(rng.below64(100) as i64, 2)).round_dp(2),
             _ => amount,
         };
-        let customer = rng.below(customer_count as u64) as usize;
+        let customer = rng.below64(customer_count as u64) as usize;
         items.push(OpenItem {
             invoice_id: format!(
                 "{}-2026-{:06}",
@@ -90,7 +89,7 @@ fn inputs(seed: u64) -> RunInputs {
             customer_id: customers[customer].customer_id.clone(),
             customer_name: customers[customer].name.clone(),
             issue_date: date(0),
-            due_date: date(rng.below(20)),
+            due_date: date(rng.below64(20)),
             currency: "EUR".into(),
             amount,
             open_amount: open,
@@ -99,13 +98,13 @@ fn inputs(seed: u64) -> RunInputs {
     }
     let mut lines = Vec::new();
     let mut advices = Vec::new();
-    for n in 0..(5 + rng.below(25)) {
-        let quoted: Vec<&OpenItem> = (0..rng.below(4))
-            .map(|_| &items[rng.below(items.len() as u64) as usize])
+    for n in 0..(5 + rng.below64(25)) {
+        let quoted: Vec<&OpenItem> = (0..rng.below64(4))
+            .map(|_| &items[rng.below64(items.len() as u64) as usize])
             .collect();
         let mut text: Vec<String> = quoted
             .iter()
-            .map(|item| match rng.below(4) {
+            .map(|item| match rng.below64(4) {
                 0 => item.invoice_id.clone(),
                 1 => item.invoice_id.replace('-', " ").to_lowercase(),
                 2 => item
@@ -119,15 +118,15 @@ fn inputs(seed: u64) -> RunInputs {
             })
             .collect();
         let total: Decimal = quoted.iter().map(|i| i.open_amount).sum();
-        let amount = match rng.below(6) {
+        let amount = match rng.below64(6) {
             0 => rng.cents(80_000),
             1 => -rng.cents(10_000),
-            2 => total + Decimal::new(rng.below(1_000) as i64 - 500, 2),
+            2 => total + Decimal::new(rng.below64(1_000) as i64 - 500, 2),
             3 => Decimal::ZERO,
             _ => total,
         };
-        let customer = rng.below(customer_count as u64 + 1) as usize;
-        if rng.below(5) == 0 {
+        let customer = rng.below64(customer_count as u64 + 1) as usize;
+        if rng.below64(5) == 0 {
             // An advice for this line, quoting some of the same invoices.
             let reference = format!("PAY{seed}X{n}");
             text.push(reference.clone());
@@ -147,11 +146,11 @@ fn inputs(seed: u64) -> RunInputs {
                     .map(|item| AdviceLine {
                         invoice_ref: item.invoice_id.clone(),
                         paid_amount: Some(
-                            item.open_amount - Decimal::new(rng.below(300) as i64, 2),
+                            item.open_amount - Decimal::new(rng.below64(300) as i64, 2),
                         ),
-                        deduction_amount: Some(Decimal::new(rng.below(300) as i64, 2)),
+                        deduction_amount: Some(Decimal::new(rng.below64(300) as i64, 2)),
                         deduction_reason: Some(
-                            if rng.below(2) == 0 {
+                            if rng.below64(2) == 0 {
                                 "escompte"
                             } else {
                                 "casse"
@@ -164,7 +163,7 @@ fn inputs(seed: u64) -> RunInputs {
                 warnings: Vec::new(),
             });
         }
-        let day = rng.below(10);
+        let day = rng.below64(10);
         lines.push(Line {
             line_id: format!("s-{n}"),
             bank_ref: format!("B{n}"),
@@ -177,7 +176,7 @@ fn inputs(seed: u64) -> RunInputs {
             payer_name: customers
                 .get(customer)
                 .map_or("INCONNU".into(), |c| c.name.to_uppercase()),
-            payer_iban: if rng.below(2) == 0 {
+            payer_iban: if rng.below64(2) == 0 {
                 customers
                     .get(customer)
                     .map_or(String::new(), |c| c.ibans[0].clone())
@@ -189,8 +188,8 @@ fn inputs(seed: u64) -> RunInputs {
             creditor_references: Vec::new(),
             referred_documents: Vec::new(),
             other_text: String::new(),
-            charges: if rng.below(8) == 0 {
-                Decimal::new(rng.below(800) as i64, 2)
+            charges: if rng.below64(8) == 0 {
+                Decimal::new(rng.below64(800) as i64, 2)
             } else {
                 Decimal::ZERO
             },

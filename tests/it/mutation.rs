@@ -6,31 +6,13 @@
 //! `MUTATION_CASES` sets the number of cases (default 12,000, so CI runs
 //! more than 10,000); a failing case prints its seed so it can be replayed.
 
+use crate::Rng;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use recon::error::Location;
 use recon::parse::parse_bytes;
 
 /// xorshift64*: tiny, seeded, reproducible on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 /// Byte ranges of the tags (`<...>`) in `data`.
 fn tags(data: &[u8]) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
