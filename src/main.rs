@@ -106,7 +106,18 @@ enum Command {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (index 15 of `mi_option_e` in the
+/// mimalloc 2 and 3 headers the crate bundles).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> ExitCode {
+    // Memory freed by one stage (the statements' model after parsing) is
+    // reused by the next instead of being handed back to the kernel and
+    // faulted in again, zeroed: a million-line run spent a third of its
+    // CPU time in the kernel that way. Measured: peak RSS 2.7 -> 2.9 GiB,
+    // system time 10.6 -> 4.8 s.
+    // SAFETY: sets a global allocator option; no memory is touched.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     let cli = Cli::parse();
     match cli.command {
         Command::Parse {

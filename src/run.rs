@@ -154,7 +154,7 @@ fn run_with(
                         "{} (rule {}: {})",
                         error.message,
                         outcome.rule,
-                        outcome.notes.join("; ")
+                        outcome.notes.replace('\n', "; ")
                     );
                     error
                 })?;

@@ -131,7 +131,9 @@ pub struct Outcome {
     /// The rule that decided, for the decision log.
     pub rule: &'static str,
     /// Human-readable steps of the reasoning, in order.
-    pub notes: Vec<String>,
+    /// One step per line (`\n`-separated: one allocation per decision,
+    /// not one per step).
+    pub notes: String,
 }
 
 impl Outcome {
@@ -139,7 +141,10 @@ impl Outcome {
     /// one (`RECON_NO_NOTES` set: skipped, for measurements).
     fn note(&mut self, text: impl FnOnce() -> String) {
         if notes_enabled() {
-            self.notes.push(text());
+            if !self.notes.is_empty() {
+                self.notes.push('\n');
+            }
+            self.notes.push_str(&text());
         }
     }
 

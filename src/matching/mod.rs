@@ -18,6 +18,8 @@ pub mod index;
 pub mod subset;
 pub mod text;
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -56,10 +58,10 @@ pub struct Line {
     pub charges: Decimal,
     pub bank_tx_code: String,
     /// The statement's account, for the 512 sub-account.
-    pub account: String,
+    pub account: Arc<str>,
     pub return_reason: Option<String>,
     /// Order key: statement line-id prefix and 1-based position.
-    pub statement_key: String,
+    pub statement_key: Arc<str>,
     pub position: u32,
 }
 
@@ -75,7 +77,7 @@ impl Line {
         (
             self.value_date.or(self.booking_date).unwrap_or(last),
             self.booking_date.or(self.value_date).unwrap_or(last),
-            self.statement_key.as_str(),
+            &self.statement_key,
             self.position,
             self.detail.map_or(0, |d| d + 1),
         )
@@ -86,11 +88,23 @@ impl Line {
 /// entry whose details all carry amounts that add up to the entry.
 pub fn lines_of(statement: &Statement) -> Vec<Line> {
     let mut lines = Vec::with_capacity(statement.entries.len());
+    // Shared by every line of the statement.
+    let account: Arc<str> = statement.account.id.as_str().into();
+    let mut shared_key: Option<Arc<str>> = None;
     for (position, entry) in statement.entries.iter().enumerate() {
-        let (statement_key, _) = entry
+        let (key, _) = entry
             .line_id
             .rsplit_once('-')
             .unwrap_or((entry.line_id.as_str(), ""));
+        let statement_key = match &shared_key {
+            Some(shared) if **shared == *key => shared.clone(),
+            _ => {
+                let fresh: Arc<str> = key.into();
+                shared_key = Some(fresh.clone());
+                fresh
+            }
+        };
+        let statement_key = &statement_key;
         let detail_amounts: Option<Vec<Decimal>> = entry
             .details
             .iter()
@@ -110,7 +124,7 @@ pub fn lines_of(statement: &Statement) -> Vec<Line> {
             for (index, detail) in entry.details.iter().enumerate() {
                 let amount = detail_amounts.as_ref().map_or(Decimal::ZERO, |a| a[index]);
                 lines.push(line(
-                    statement,
+                    &account,
                     entry,
                     detail,
                     Some(index as u32),
@@ -121,7 +135,7 @@ pub fn lines_of(statement: &Statement) -> Vec<Line> {
             }
         } else {
             let mut line = line(
-                statement,
+                &account,
                 entry,
                 &entry.transaction,
                 None,
@@ -149,13 +163,14 @@ fn signed_detail(amount: Decimal, entry_amount: Decimal) -> Decimal {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn line(
-    statement: &Statement,
+    account: &Arc<str>,
     entry: &Entry,
     transaction: &Transaction,
     detail: Option<u32>,
     amount: Decimal,
-    statement_key: &str,
+    statement_key: &Arc<str>,
     position: usize,
 ) -> Line {
     let party = if entry.amount.is_sign_negative() {
@@ -246,9 +261,9 @@ fn line(
                 code
             }
         },
-        account: statement.account.id.clone(),
+        account: account.clone(),
         return_reason: transaction.return_reason.clone(),
-        statement_key: statement_key.to_string(),
+        statement_key: statement_key.clone(),
         position: position as u32 + 1,
     }
 }

@@ -367,7 +367,7 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
     };
     let bank = accounts
         .bank
-        .get(&first.account)
+        .get(&*first.account)
         .unwrap_or(&accounts.bank_default);
     row(bank, "Banque", "", "", total, "");
     for (line, decision) in result.lines[at..end].iter().zip(&result.decisions[at..end]) {
@@ -681,7 +681,7 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
         customer: Option<Customer<'a>>,
         not_receivable_sign: Option<&'static str>,
         rule: &'static str,
-        notes: &'a [String],
+        notes: Vec<&'a str>,
         allocations: Vec<Allocation<'a>>,
         exceptions: Vec<Exception<'a>>,
         lettrage: Option<&'a str>,
@@ -730,7 +730,7 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                 }),
                 not_receivable_sign: evidence.not_receivable,
                 rule: outcome.rule,
-                notes: &outcome.notes,
+                notes: outcome.notes.lines().collect(),
                 allocations: outcome
                     .proposals
                     .iter()

@@ -69,9 +69,9 @@ impl L {
             other_text: String::new(),
             charges: self.charges.parse().unwrap(),
             bank_tx_code: String::new(),
-            account: "FR7630006000011234567890189".to_string(),
+            account: "FR7630006000011234567890189".into(),
             return_reason: None,
-            statement_key: "s".to_string(),
+            statement_key: "s".into(),
             position: 0,
         }
     }
