@@ -2,9 +2,11 @@
 //! in, settled invoices, exceptions and accounting entries out.
 //!
 //! Data flows one way: `parse` (bytes → `model`) → `matching` (reads,
-//! proposes) → `apply` (settles, letters) → `output` (files, summary). The
-//! library does no I/O outside `input` and `output::write`; parsers take
-//! bytes and a source name, and nothing here reads a clock.
+//! proposes) → `apply` (settles, letters) → `output` (files, summary);
+//! `run` is that core without I/O. The library does I/O only in `input`,
+//! `batch` (the I/O edge of `recon run`, which also times the stages) and
+//! `output::write`; parsers take bytes and a source name, and the core reads
+//! no clock.
 
 pub mod apply;
 pub mod batch;
