@@ -9,6 +9,7 @@
 //! no clock.
 
 pub mod apply;
+pub mod audit;
 pub mod batch;
 pub mod config;
 pub mod error;

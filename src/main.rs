@@ -68,6 +68,16 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Why a line of a finished run got its outcome.
+    Explain {
+        /// The run's output directory (`--out` of `recon run`).
+        run_dir: PathBuf,
+        /// The line's `line_id` as the run's files give it.
+        line_id: String,
+        /// The decision records as JSON Lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the configuration.
     Config {
         /// Every key with its default value, as TOML.
@@ -152,6 +162,26 @@ fn main() -> ExitCode {
             };
             run_command(&args, json, quiet)
         }
+        Command::Explain {
+            run_dir,
+            line_id,
+            json,
+        } => match recon::audit::decisions_of(&run_dir, &line_id) {
+            Ok(records) => {
+                if json {
+                    for record in &records {
+                        println!("{record}");
+                    }
+                } else {
+                    print!("{}", recon::audit::explain_text(&records));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::from(2)
+            }
+        },
         Command::Config { defaults: _ } => {
             print!("{}", recon::config::Config::default().to_toml());
             ExitCode::SUCCESS

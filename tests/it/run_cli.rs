@@ -303,3 +303,55 @@ fn generated_run_passes_the_checker_and_meets_the_targets() {
         &format!("{data_text}/open_items.csv"),
     );
 }
+
+#[test]
+fn explain_reads_a_line_back_from_the_run() {
+    let out = scratch("explain");
+    let output = run_basic(&out, &[&fixture("camt053/v02-mixed.xml")], &["--quiet"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The first line settles FA-2026-000123 and FA-2026-000124 by their numbers.
+    let allocations = std::fs::read_to_string(out.join("allocations.csv")).unwrap();
+    let line_id = allocations
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = recon()
+        .args(["explain", &out.display().to_string(), &line_id])
+        .output()
+        .expect("explain");
+    assert!(
+        page.status.success(),
+        "{}",
+        String::from_utf8_lossy(&page.stderr)
+    );
+    let text = String::from_utf8(page.stdout).unwrap();
+    for expected in [
+        "What the bank said",
+        "ETS MARTIN",
+        "invoice number FA-2026-000123",
+        "Why: rule invoice_number",
+        "lettrage AAA",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from\n{text}");
+    }
+    let json = recon()
+        .args(["explain", "--json", &out.display().to_string(), &line_id])
+        .output()
+        .expect("explain");
+    let record: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON record");
+    assert_eq!(record["line_id"], line_id.as_str());
+    let missing = recon()
+        .args(["explain", &out.display().to_string(), "nope-1"])
+        .output()
+        .expect("explain");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no decision for line \"nope-1\""));
+}
