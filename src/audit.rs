@@ -188,3 +188,122 @@ pub fn explain_text(records: &[Value]) -> String {
     }
     out
 }
+
+/// What `replay` concluded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replay {
+    /// Every output is byte-identical (exit 0).
+    Identical { files: usize },
+    /// The first output that differs, and the first differing line (exit 3).
+    Differs {
+        file: String,
+        line: usize,
+        detail: String,
+    },
+}
+
+/// Why a replay could not run: an input missing or changed (exit 2), or
+/// the run directory unreadable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayError(pub String);
+
+/// Re-runs a finished run from its `manifest.json`: the inputs it names
+/// (resolved under `inputs_dir` when given), checked against their SHA-256,
+/// with the config it recorded, into `scratch`; then compares every output
+/// file the manifest lists, byte for byte.
+pub fn replay(
+    run_dir: &Path,
+    inputs_dir: Option<&Path>,
+    scratch: &Path,
+) -> Result<Replay, ReplayError> {
+    let fail = |message: String| ReplayError(message);
+    let manifest_path = run_dir.join("manifest.json");
+    let manifest: Value = std::fs::read(&manifest_path)
+        .map_err(|e| fail(format!("{}: cannot read: {e}", manifest_path.display())))
+        .and_then(|bytes| {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| fail(format!("{}: not a manifest: {e}", manifest_path.display())))
+        })?;
+    let mut args = crate::batch::RunArgs {
+        out: scratch.to_path_buf(),
+        ..Default::default()
+    };
+    for input in manifest["inputs"].as_array().map_or(&[][..], Vec::as_slice) {
+        let recorded = Path::new(text(input, "path"));
+        let path = match inputs_dir {
+            Some(dir) => dir.join(recorded.strip_prefix("/").unwrap_or(recorded)),
+            None => recorded.to_path_buf(),
+        };
+        let bytes = std::fs::read(&path)
+            .map_err(|e| fail(format!("{}: input missing: {e}", path.display())))?;
+        let sha256 = crate::output::write::sha256_hex(&bytes);
+        if sha256 != text(input, "sha256") {
+            return Err(fail(format!(
+                "{}: input changed since the run (SHA-256 {sha256}, the manifest says {})",
+                path.display(),
+                text(input, "sha256")
+            )));
+        }
+        match text(input, "role") {
+            "open_items" => args.open_items = path,
+            "customers" => args.customers = Some(path),
+            "config" => args.config = Some(path),
+            "statements" => args.statements.push(path),
+            "remittances" => args.remittances.push(path),
+            other => {
+                return Err(fail(format!(
+                    "{}: unknown input role {other:?}",
+                    manifest_path.display()
+                )));
+            }
+        }
+    }
+    crate::batch::execute(&args).map_err(|e| fail(format!("the replayed run failed: {e}")))?;
+    let outputs = manifest["outputs"].as_object().cloned().unwrap_or_default();
+    for name in outputs.keys() {
+        let original = std::fs::read(run_dir.join(name)).map_err(|e| {
+            fail(format!(
+                "{}: cannot read: {e}",
+                run_dir.join(name).display()
+            ))
+        })?;
+        let again = std::fs::read(scratch.join(name)).map_err(|e| {
+            fail(format!(
+                "{}: cannot read: {e}",
+                scratch.join(name).display()
+            ))
+        })?;
+        if original != again {
+            let (line, detail) = first_difference(&original, &again);
+            return Ok(Replay::Differs {
+                file: name.clone(),
+                line,
+                detail,
+            });
+        }
+    }
+    Ok(Replay::Identical {
+        files: outputs.len(),
+    })
+}
+
+/// 1-based number of the first differing line, and the two versions of it.
+fn first_difference(a: &[u8], b: &[u8]) -> (usize, String) {
+    let mut a_lines = a.split(|&byte| byte == b'\n');
+    let mut b_lines = b.split(|&byte| byte == b'\n');
+    let mut number = 0;
+    loop {
+        number += 1;
+        match (a_lines.next(), b_lines.next()) {
+            (Some(x), Some(y)) if x == y => continue,
+            (x, y) => {
+                let show = |l: Option<&[u8]>| {
+                    l.map_or("(end of file)".to_string(), |l| {
+                        String::from_utf8_lossy(l).into_owned()
+                    })
+                };
+                return (number, format!("run: {}\nreplay: {}", show(x), show(y)));
+            }
+        }
+    }
+}

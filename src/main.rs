@@ -68,6 +68,13 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Re-run a finished run from its manifest and compare every output.
+    Replay {
+        run_dir: PathBuf,
+        /// Directory the manifest's input paths are resolved under.
+        #[arg(long, value_name = "DIR")]
+        inputs: Option<PathBuf>,
+    },
     /// Why a line of a finished run got its outcome.
     Explain {
         /// The run's output directory (`--out` of `recon run`).
@@ -161,6 +168,25 @@ fn main() -> ExitCode {
                 out,
             };
             run_command(&args, json, quiet)
+        }
+        Command::Replay { run_dir, inputs } => {
+            let scratch = std::env::temp_dir().join(format!("recon-replay-{}", std::process::id()));
+            let outcome = recon::audit::replay(&run_dir, inputs.as_deref(), &scratch);
+            let _ = std::fs::remove_dir_all(&scratch);
+            match outcome {
+                Ok(recon::audit::Replay::Identical { files }) => {
+                    println!("replay: {files} output files identical");
+                    ExitCode::SUCCESS
+                }
+                Ok(recon::audit::Replay::Differs { file, line, detail }) => {
+                    println!("replay: {file} differs at line {line}\n{detail}");
+                    ExitCode::from(3)
+                }
+                Err(recon::audit::ReplayError(message)) => {
+                    eprintln!("error: {message}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::Explain {
             run_dir,

@@ -355,3 +355,79 @@ fn explain_reads_a_line_back_from_the_run() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no decision for line \"nope-1\""));
 }
+
+#[test]
+fn replay_reruns_from_the_manifest_and_names_the_first_difference() {
+    let dir = scratch("replay");
+    // Inputs copied into the scratch directory so they can be changed.
+    let inputs = dir.join("inputs");
+    std::fs::create_dir_all(&inputs).unwrap();
+    for (from, to) in [
+        ("run/basic/open_items.csv", "open_items.csv"),
+        ("run/basic/customers.csv", "customers.csv"),
+        ("camt053/v02-mixed.xml", "statement.xml"),
+    ] {
+        std::fs::copy(crate::fixtures_dir().join(from), inputs.join(to)).unwrap();
+    }
+    let out = dir.join("out");
+    let output = recon()
+        .current_dir(&inputs)
+        .args([
+            "run",
+            "--open-items",
+            "open_items.csv",
+            "--customers",
+            "customers.csv",
+            "--statements",
+            "statement.xml",
+        ])
+        .args(["--out", &out.display().to_string(), "--quiet"])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let replay = |extra: &[&str]| {
+        recon()
+            .current_dir(&dir)
+            .arg("replay")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .expect("replay")
+    };
+    let inputs_text = inputs.display().to_string();
+    let same = replay(&["--inputs", &inputs_text]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert!(String::from_utf8_lossy(&same.stdout).contains("6 output files identical"));
+
+    let allocations = out.join("allocations.csv");
+    let original = std::fs::read_to_string(&allocations).unwrap();
+    std::fs::write(
+        &allocations,
+        original.replacen("invoice_number", "tampered", 1),
+    )
+    .unwrap();
+    let differs = replay(&["--inputs", &inputs_text]);
+    assert_eq!(differs.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&differs.stdout).contains("allocations.csv differs at line 2"));
+    std::fs::write(&allocations, original).unwrap();
+
+    std::fs::write(inputs.join("customers.csv"), "customer_id,name\n").unwrap();
+    let changed = replay(&["--inputs", &inputs_text]);
+    assert_eq!(changed.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&changed.stderr)
+            .contains("customers.csv: input changed since the run")
+    );
+    std::fs::remove_file(inputs.join("statement.xml")).unwrap();
+    let missing = replay(&["--inputs", &inputs_text]);
+    assert_eq!(missing.status.code(), Some(2));
+}
