@@ -89,78 +89,97 @@ impl KeyTable {
 /// exact `FA2026000123`; noisy `FA2026123`, `2026000123`, `2026123`,
 /// `FA000123`, `FA123`; fragments `000123`, `123`.
 pub fn invoice_keys(invoice_id: &str) -> Vec<(String, KeyForm)> {
-    let groups: Vec<String> = invoice_id
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|g| !g.is_empty())
-        .map(|g| g.to_ascii_uppercase())
-        .collect();
-    let mut keys: Vec<(String, KeyForm)> = Vec::new();
-    let push = |key: String, form: KeyForm, keys: &mut Vec<(String, KeyForm)>| {
-        // Keys without a digit are words, not references; short ones would
-        // hit every amount and date in the text.
-        if key.len() >= 3 && key.bytes().any(|b| b.is_ascii_digit()) {
-            keys.push((key, form));
-        }
-    };
-    let exact: String = groups.concat();
-    push(exact.clone(), KeyForm::Exact, &mut keys);
-    let unzero = |g: &String| -> String {
-        if g.bytes().all(|b| b.is_ascii_digit()) {
-            let trimmed = g.trim_start_matches('0');
-            if trimmed.is_empty() {
-                "0".into()
-            } else {
-                trimmed.into()
+    with_groups(invoice_id, |groups| {
+        let concat = |keep: &dyn Fn(usize) -> bool, unzeroed: bool| -> String {
+            let mut key = String::new();
+            for (_, group) in groups.iter().enumerate().filter(|(i, _)| keep(*i)) {
+                let piece = if unzeroed { unzero(group) } else { group };
+                key.extend(piece.iter().map(|b| char::from(b.to_ascii_uppercase())));
             }
-        } else {
-            g.clone()
-        }
-    };
-    let is_alpha = |g: &String| g.bytes().all(|b| b.is_ascii_alphabetic());
-    let is_year = |g: &String| {
-        g.len() == 4
-            && (g.starts_with("19") || g.starts_with("20"))
-            && g.bytes().all(|b| b.is_ascii_digit())
-    };
-    if groups.len() >= 2 {
-        let n = groups.len();
-        let mut variants: Vec<Vec<String>> = Vec::new();
-        // Leading zeros dropped from every number group.
-        variants.push(groups.iter().map(unzero).collect());
-        // Prefix dropped.
-        if is_alpha(&groups[0]) {
-            variants.push(groups[1..].to_vec());
-            variants.push(groups[1..].iter().map(unzero).collect());
-        }
-        // Year dropped (not the last group: that is the number).
-        if let Some(year) = groups[..n - 1].iter().position(is_year) {
-            let without: Vec<String> = groups
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != year)
-                .map(|(_, g)| g.clone())
-                .collect();
-            variants.push(without.iter().map(unzero).collect());
-            variants.push(without.clone());
-        }
-        for variant in variants {
-            let key = variant.concat();
-            if key != exact && variant.len() >= 2 {
-                push(key, KeyForm::Noisy, &mut keys);
-            } else if key != exact {
-                // One group left: as good as a fragment.
-                push(key, KeyForm::Fragment, &mut keys);
+            key
+        };
+        let exact = concat(&|_| true, false);
+        let mut keys: Vec<(String, KeyForm)> = Vec::new();
+        for_each_variant(groups, &mut |keep, unzeroed, form| {
+            let key = concat(keep, unzeroed);
+            if usable_key(key.as_bytes()) && (form == KeyForm::Exact || key != exact) {
+                keys.push((key, form));
             }
-        }
-        let last = &groups[n - 1];
-        if last.bytes().all(|b| b.is_ascii_digit()) {
-            push(last.clone(), KeyForm::Fragment, &mut keys);
-            push(unzero(last), KeyForm::Fragment, &mut keys);
-        }
+        });
+        keys.sort();
+        keys.dedup_by(|a, b| a.0 == b.0);
+        keys
+    })
+}
+
+/// Keys without a digit are words, not references; keys under three
+/// characters would hit every amount and date in the text.
+fn usable_key(key: &[u8]) -> bool {
+    key.len() >= 3 && key.iter().any(u8::is_ascii_digit)
+}
+
+/// Called per variant with (which groups are kept, unzeroed, form).
+type Visit<'v> = dyn FnMut(&dyn Fn(usize) -> bool, bool, KeyForm) + 'v;
+
+/// The ways a payer writes an invoice number, as `visit(keep, unzeroed,
+/// form)`: which groups are kept, whether number groups lose their leading
+/// zeros, and the form that gives. For `FA-2026-000123`: as issued
+/// (exact); zeros dropped, prefix dropped, year dropped (noisy, or a
+/// fragment when one group is left); the last number alone (fragment).
+/// The one definition every key derivation below follows.
+fn for_each_variant(groups: &[&[u8]], visit: &mut Visit<'_>) {
+    let n = groups.len();
+    visit(&|_| true, false, KeyForm::Exact);
+    if n < 2 {
+        return;
     }
-    keys.sort();
-    keys.dedup_by(|a, b| a.0 == b.0);
-    keys
+    let form = |count: usize| {
+        if count >= 2 {
+            KeyForm::Noisy
+        } else {
+            KeyForm::Fragment
+        }
+    };
+    visit(&|_| true, true, form(n));
+    if groups[0].iter().all(u8::is_ascii_alphabetic) {
+        visit(&|i| i >= 1, false, form(n - 1));
+        visit(&|i| i >= 1, true, form(n - 1));
+    }
+    let digits = |g: &[u8]| g.iter().all(u8::is_ascii_digit);
+    let is_year =
+        |g: &[u8]| g.len() == 4 && (g.starts_with(b"19") || g.starts_with(b"20")) && digits(g);
+    // The year is never the last group: that is the number.
+    if let Some(year) = groups[..n - 1].iter().position(|g| is_year(g)) {
+        visit(&|i| i != year, true, form(n - 1));
+        visit(&|i| i != year, false, form(n - 1));
+    }
+    if digits(groups[n - 1]) {
+        visit(&|i| i == n - 1, false, KeyForm::Fragment);
+        visit(&|i| i == n - 1, true, KeyForm::Fragment);
+    }
+}
+
+/// Number groups of an id kept on the stack; longer ids (rare) allocate.
+const GROUPS_MAX: usize = 8;
+
+/// Calls `f` with the alphanumeric groups of `invoice_id`.
+fn with_groups<R>(invoice_id: &str, f: impl FnOnce(&[&[u8]]) -> R) -> R {
+    let mut stack: [&[u8]; GROUPS_MAX] = [&[]; GROUPS_MAX];
+    let mut n = 0;
+    let mut all = invoice_id
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|g| !g.is_empty());
+    for group in all.by_ref() {
+        if n == GROUPS_MAX {
+            let mut heap: Vec<&[u8]> = stack.to_vec();
+            heap.push(group.as_bytes());
+            heap.extend(all.map(str::as_bytes));
+            return f(&heap);
+        }
+        stack[n] = group.as_bytes();
+        n += 1;
+    }
+    f(&stack[..n])
 }
 
 /// Item value in the invoice table: item index * 4 + form.
@@ -402,168 +421,69 @@ fn unzero(g: &[u8]) -> &[u8] {
 /// without building the keys: the index hashes two million invoice numbers.
 /// Agrees with `invoice_keys` (tested).
 pub fn invoice_key_hashes(invoice_id: &str) -> Vec<(u64, KeyForm)> {
-    let mut groups: [&[u8]; GROUPS_MAX] = [&[]; GROUPS_MAX];
-    let mut n = 0;
-    for group in invoice_id
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|g| !g.is_empty())
-    {
-        if n == GROUPS_MAX {
-            let mut all: Vec<(u64, KeyForm)> = invoice_keys(invoice_id)
-                .into_iter()
-                .map(|(key, form)| (key_hash(DOMAIN_INVOICE, &key), form))
-                .collect();
-            all.sort_unstable();
-            return all;
-        }
-        groups[n] = group.as_bytes();
-        n += 1;
-    }
-    let mut out: Vec<(u64, KeyForm)> = Vec::with_capacity(10);
-    if n == 0 {
-        return out;
-    }
-    let digits = |g: &[u8]| g.iter().all(u8::is_ascii_digit);
-    // (hash, length, has a digit) of the selected groups' concatenation.
-    let concat = |keep: &dyn Fn(usize) -> bool, unzeroed: bool| -> (u64, usize, bool) {
-        let mut hasher = crate::matching::text::KeyHasher::new(DOMAIN_INVOICE);
-        let (mut length, mut digit) = (0, false);
-        for (i, group) in groups[..n].iter().enumerate() {
-            if !keep(i) {
-                continue;
+    with_groups(invoice_id, |groups| {
+        // (hash, length, has a digit) of a variant's concatenation.
+        let concat = |keep: &dyn Fn(usize) -> bool, unzeroed: bool| -> (u64, usize, bool) {
+            let mut hasher = crate::matching::text::KeyHasher::new(DOMAIN_INVOICE);
+            let (mut length, mut digit) = (0, false);
+            for (_, group) in groups.iter().enumerate().filter(|(i, _)| keep(*i)) {
+                let piece = if unzeroed { unzero(group) } else { group };
+                for &byte in piece {
+                    hasher.byte(byte.to_ascii_uppercase());
+                    digit |= byte.is_ascii_digit();
+                }
+                length += piece.len();
             }
-            let piece = if unzeroed { unzero(group) } else { group };
-            for &byte in piece {
-                hasher.byte(byte.to_ascii_uppercase());
-                digit |= byte.is_ascii_digit();
-            }
-            length += piece.len();
-        }
-        (hasher.finish(), length, digit)
-    };
-    let usable = |(_, length, digit): (u64, usize, bool)| length >= 3 && digit;
-    let exact = concat(&|_| true, false);
-    if usable(exact) {
-        out.push((exact.0, KeyForm::Exact));
-    }
-    if n >= 2 {
-        let mut push = |key: (u64, usize, bool), count: usize| {
-            if key.0 != exact.0 && usable(key) {
-                out.push((
-                    key.0,
-                    if count >= 2 {
-                        KeyForm::Noisy
-                    } else {
-                        KeyForm::Fragment
-                    },
-                ));
-            }
+            (hasher.finish(), length, digit)
         };
-        push(concat(&|_| true, true), n);
-        if groups[0].iter().all(u8::is_ascii_alphabetic) {
-            push(concat(&|i| i >= 1, false), n - 1);
-            push(concat(&|i| i >= 1, true), n - 1);
-        }
-        let is_year =
-            |g: &[u8]| g.len() == 4 && (g.starts_with(b"19") || g.starts_with(b"20")) && digits(g);
-        if let Some(year) = groups[..n - 1].iter().position(|g| is_year(g)) {
-            push(concat(&|i| i != year, true), n - 1);
-            push(concat(&|i| i != year, false), n - 1);
-        }
-        if digits(groups[n - 1]) {
-            push(concat(&|i| i == n - 1, false), 1);
-            push(concat(&|i| i == n - 1, true), 1);
-        }
-    }
-    out.sort_unstable();
-    out.dedup_by_key(|(hash, _)| *hash);
-    out
+        let exact = concat(&|_| true, false).0;
+        let mut out: Vec<(u64, KeyForm)> = Vec::with_capacity(10);
+        for_each_variant(groups, &mut |keep, unzeroed, form| {
+            let (hash, length, digit) = concat(keep, unzeroed);
+            if length >= 3 && digit && (form == KeyForm::Exact || hash != exact) {
+                out.push((hash, form));
+            }
+        });
+        out.sort_unstable();
+        out.dedup_by_key(|(hash, _)| *hash);
+        out
+    })
 }
 
-/// Number groups of an id handled without allocating; longer ids (rare)
-/// take the general path.
-const GROUPS_MAX: usize = 8;
-
 /// The form under which `key` (compact, upper case) is one of
-/// `invoice_keys(invoice_id)`, without building them: the same variants,
-/// compared in place. Agrees with `invoice_keys` (tested).
+/// `invoice_keys(invoice_id)`, without building them: each variant compared
+/// in place. Agrees with `invoice_keys` (tested).
 pub fn key_form(invoice_id: &str, key: &str) -> Option<KeyForm> {
-    let mut groups: [&[u8]; GROUPS_MAX] = [&[]; GROUPS_MAX];
-    let mut n = 0;
-    for group in invoice_id
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|g| !g.is_empty())
-    {
-        if n == GROUPS_MAX {
-            return invoice_keys(invoice_id)
-                .into_iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, f)| f);
-        }
-        groups[n] = group.as_bytes();
-        n += 1;
-    }
     let key = key.as_bytes();
-    if n == 0 || key.len() < 3 || !key.iter().any(u8::is_ascii_digit) {
+    if !usable_key(key) {
         return None;
     }
-    let digits = |g: &[u8]| g.iter().all(u8::is_ascii_digit);
-    // Whether `key` is the concatenation of the groups selected by `keep`,
-    // each unzeroed or not.
-    let concat_is = |keep: &dyn Fn(usize) -> bool, unzeroed: bool| -> bool {
-        let mut at = 0;
-        for (i, group) in groups[..n].iter().enumerate() {
-            if !keep(i) {
-                continue;
+    with_groups(invoice_id, |groups| {
+        // Whether `key` is the concatenation of the kept groups.
+        let equals = |keep: &dyn Fn(usize) -> bool, unzeroed: bool| -> bool {
+            let mut at = 0;
+            for (_, group) in groups.iter().enumerate().filter(|(i, _)| keep(*i)) {
+                let piece = if unzeroed { unzero(group) } else { group };
+                let end = at + piece.len();
+                if end > key.len() || !key[at..end].eq_ignore_ascii_case(piece) {
+                    return false;
+                }
+                at = end;
             }
-            let piece = if unzeroed { unzero(group) } else { group };
-            let end = at + piece.len();
-            if end > key.len() || !key[at..end].eq_ignore_ascii_case(piece) {
-                return false;
-            }
-            at = end;
-        }
-        at == key.len()
-    };
-    if concat_is(&|_| true, false) {
-        return Some(KeyForm::Exact);
-    }
-    if n < 2 {
-        return None;
-    }
-    let mut best: Option<KeyForm> = None;
-    let mut consider = |count: usize| {
-        let form = if count >= 2 {
-            KeyForm::Noisy
-        } else {
-            KeyForm::Fragment
+            at == key.len()
         };
-        best = Some(best.map_or(form, |b| b.min(form)));
-    };
-    if concat_is(&|_| true, true) {
-        consider(n);
-    }
-    if groups[0].iter().all(u8::is_ascii_alphabetic) {
-        for unzeroed in [false, true] {
-            if concat_is(&|i| i >= 1, unzeroed) {
-                consider(n - 1);
+        let is_exact = equals(&|_| true, false);
+        let mut best: Option<KeyForm> = None;
+        for_each_variant(groups, &mut |keep, unzeroed, form| {
+            // A key equal to the number as issued is exact, whatever other
+            // variant also spells it.
+            let counts = form == KeyForm::Exact || !is_exact;
+            if counts && equals(keep, unzeroed) {
+                best = Some(best.map_or(form, |b| b.min(form)));
             }
-        }
-    }
-    let is_year =
-        |g: &[u8]| g.len() == 4 && (g.starts_with(b"19") || g.starts_with(b"20")) && digits(g);
-    if let Some(year) = groups[..n - 1].iter().position(|g| is_year(g)) {
-        for unzeroed in [false, true] {
-            if concat_is(&|i| i != year, unzeroed) {
-                consider(n - 1);
-            }
-        }
-    }
-    let last = groups[n - 1];
-    if digits(last) && (key.eq_ignore_ascii_case(last) || key.eq_ignore_ascii_case(unzero(last))) {
-        consider(1);
-    }
-    best
+        });
+        best
+    })
 }
 
 /// Oldest first: the order twins and combination candidates are taken in.
@@ -590,6 +510,15 @@ mod tests {
         assert_eq!(find("000123"), Some(KeyForm::Fragment));
         assert_eq!(find("123"), Some(KeyForm::Fragment));
         assert_eq!(find("FA"), None);
+        assert_eq!(
+            invoice_keys("2026-00017"),
+            [
+                ("00017".to_string(), KeyForm::Fragment),
+                ("202600017".to_string(), KeyForm::Exact),
+                ("202617".to_string(), KeyForm::Noisy),
+            ]
+        );
+        assert_eq!(invoice_keys("AB"), []);
     }
 
     /// Invoice numbers of every shape the key derivations treat apart.
