@@ -254,8 +254,9 @@ fn scan_text(
     // Hits with their token spans: a hit inside a longer hit's span (the
     // "FA 2026" of "FA 2026 000008") is the longer hit's prefix, not a
     // reference of its own.
-    let mut spans: Vec<(usize, usize)> = Vec::new();
-    let mut hits: Vec<RefHit> = Vec::new();
+    // (hit, token span, invoice-key form still to verify: `None` for a
+    // payment reference, already compared in full).
+    let mut hits: Vec<(RefHit, (usize, usize), Option<KeyForm>)> = Vec::new();
     let words: Vec<&str> = tokens(text).take(TEXT_TOKENS_MAX).collect();
     let mut key = String::with_capacity(32);
     for start in 0..words.len() {
@@ -300,13 +301,13 @@ fn scan_text(
                     } else {
                         RefKind::PaymentReference
                     };
-                    hits.push(RefHit {
+                    let hit = RefHit {
                         item,
                         kind,
                         found,
                         text: key.clone(),
-                    });
-                    spans.push((start, start + joined + 1));
+                    };
+                    hits.push((hit, (start, start + joined + 1), None));
                 }
             }
             if rf_start && key.starts_with("RF") {
@@ -327,13 +328,13 @@ fn scan_text(
                     KeyForm::Fragment => RefKind::InvoiceFragment,
                 };
                 // Verified below, once hits inside longer hits are gone.
-                hits.push(RefHit {
+                let hit = RefHit {
                     item,
                     kind,
                     found,
                     text: key.clone(),
-                });
-                spans.push((start, start + joined + 1));
+                };
+                hits.push((hit, (start, start + joined + 1), Some(form)));
             }
             for advice_index in cx.index.advice_references.get(advice.finish()) {
                 let stored = cx.advices[advice_index as usize]
@@ -346,16 +347,11 @@ fn scan_text(
             }
         }
     }
-    for (hit, &(from, to)) in hits.into_iter().zip(&spans) {
+    let spans: Vec<(usize, usize)> = hits.iter().map(|h| h.1).collect();
+    for (hit, (from, to), form) in hits {
         let inside_longer = spans
             .iter()
             .any(|&(f, t)| f <= from && to <= t && t - f > to - from);
-        let form = match hit.kind {
-            RefKind::Rf | RefKind::PaymentReference => None,
-            RefKind::InvoiceNumber => Some(KeyForm::Exact),
-            RefKind::InvoiceNumberNoisy => Some(KeyForm::Noisy),
-            RefKind::InvoiceFragment => Some(KeyForm::Fragment),
-        };
         // A hash hit is only a candidate: the item's own number decides.
         let verified = form
             .is_none_or(|form| Index::item_has_key(&cx.items[hit.item as usize], &hit.text, form));
