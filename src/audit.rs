@@ -202,6 +202,22 @@ pub enum Replay {
     },
 }
 
+/// The engine version and commit a run directory's manifest records, when
+/// they differ from this binary's: a replay by another build is worth
+/// saying, even when it agrees.
+pub fn other_build(run_dir: &Path) -> Option<String> {
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("manifest.json")).ok()?).ok()?;
+    let (version, commit) = (text(&manifest, "version"), text(&manifest, "commit"));
+    (version != crate::batch::VERSION || commit != crate::batch::COMMIT).then(|| {
+        format!(
+            "the run was made by recon {version} (commit {commit}); replayed by recon {} (commit {})",
+            crate::batch::VERSION,
+            crate::batch::COMMIT
+        )
+    })
+}
+
 /// Why a replay could not run: an input missing or changed (exit 2), or
 /// the run directory unreadable.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,6 +24,10 @@ use crate::run::{RunInputs, RunResult, run_marked};
 /// The engine version recorded in every manifest.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The commit this binary was built from (see `build.rs`): a hash, the
+/// hash with `-dirty`, or `unknown` outside a git work tree.
+pub const COMMIT: &str = env!("RECON_COMMIT");
+
 /// The arguments of `recon run`.
 #[derive(Debug, Clone, Default)]
 pub struct RunArgs {
@@ -349,7 +353,7 @@ fn manifest_json(
     let manifest = serde_json::json!({
         "engine": "recon",
         "version": VERSION,
-        "commit": option_env!("RECON_COMMIT").unwrap_or("unknown"),
+        "commit": COMMIT,
         "run_id": run_id,
         "config": config,
         "inputs": inputs,

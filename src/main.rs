@@ -13,6 +13,7 @@ use recon::output::parse_report;
 #[command(
     name = "recon",
     version,
+    long_version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("RECON_COMMIT"), ")"),
     about = "Cash application: bank statements in, settled invoices out"
 )]
 struct Cli {
@@ -171,6 +172,9 @@ fn main() -> ExitCode {
         }
         Command::Replay { run_dir, inputs } => {
             let scratch = std::env::temp_dir().join(format!("recon-replay-{}", std::process::id()));
+            if let Some(note) = recon::audit::other_build(&run_dir) {
+                eprintln!("note: {note}");
+            }
             let outcome = recon::audit::replay(&run_dir, inputs.as_deref(), &scratch);
             let _ = std::fs::remove_dir_all(&scratch);
             match outcome {

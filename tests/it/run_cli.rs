@@ -431,3 +431,50 @@ fn replay_reruns_from_the_manifest_and_names_the_first_difference() {
     let missing = replay(&["--inputs", &inputs_text]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn the_manifest_names_the_commit_the_binary_was_built_from() {
+    let out = scratch("commit");
+    let output = run_basic(&out, &[&fixture("camt053/v02-mixed.xml")], &["--quiet"]);
+    assert!(output.status.success());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let commit = manifest["commit"].as_str().expect("commit");
+    let head = Command::new("git")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match head {
+        // Built from this work tree: its HEAD, `-dirty` when edited since.
+        Some(head) => assert!(
+            commit == head || commit == format!("{head}-dirty"),
+            "{commit} vs HEAD {head}"
+        ),
+        None => assert_eq!(commit, "unknown"),
+    }
+    let version = recon().arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&version.stdout).contains(commit));
+
+    // A replay by another build says so, and still compares.
+    let path = out.join("manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace(commit, "0123abcd")).unwrap();
+    let replay = recon().arg("replay").arg(&out).output().unwrap();
+    assert_eq!(
+        replay.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&replay.stderr).contains(&format!(
+            "made by recon {} (commit 0123abcd)",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+}
