@@ -99,6 +99,8 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
             sha256: sha256_hex(bytes),
         });
     };
+    crate::output::write::prepare_out_dir(&args.out)
+        .map_err(|message| RunFailure::Input(file_error(&args.out, message)))?;
     if !args.settlements.is_empty() {
         return Err(RunFailure::Input(file_error(
             &args.settlements[0],

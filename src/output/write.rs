@@ -1,9 +1,24 @@
-//! Writes a run's files into `--out` so that a reader never sees a mix:
-//! every file is streamed under a temporary name in the same directory
-//! (hashed as it is written) and flushed; only when every file is complete
-//! are they renamed into place, `manifest.json` last (it names every
-//! output's SHA-256, so a torn set is detectable). A run that fails before
-//! `commit` leaves `--out` as it was.
+//! Writes a run's files into `--out` so that a reader never sees a mix,
+//! and a run killed at any instant leaves the previous outputs intact.
+//!
+//! Every file is streamed (hashed as it is written) into a staging
+//! directory beside `--out` (`.NAME.recon-new-PID`), flushed and synced.
+//! Only when every file is complete does one atomic step put them in place:
+//! - `--out` absent: the staging directory is renamed to it;
+//! - `--out` present: the two directories are exchanged in one
+//!   `renameat2(RENAME_EXCHANGE)` (Linux), then the old one is removed.
+//!   Files in `--out` that recon does not write are hard-linked into the
+//!   staging directory first, so they stay; a subdirectory of `--out` is
+//!   refused before the run starts (`check_out_dir`), as it cannot be
+//!   carried over atomically.
+//!
+//! Where the exchange is not available (another OS, a file system without
+//! it) the old directory is renamed aside (`.NAME.recon-old-PID`) and the
+//! new one renamed in: a kill between the two renames leaves `--out`
+//! absent and the previous outputs aside, and the next run puts them back
+//! before anything else. A run that fails before `commit` removes its
+//! staging directory and leaves `--out` as it was; a staging directory left
+//! by a killed run is removed by the next run into the same `--out`.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -42,34 +57,191 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// Files written under temporary names, renamed together by `commit`.
+/// The directory's file name, for the staging and aside names beside it.
+fn dir_name(out: &Path) -> io::Result<String> {
+    out.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} does not name a directory", out.display()),
+            )
+        })
+}
+
+/// `out` made absolute (without resolving symlinks), so that its parent is
+/// known even for `--out results`.
+fn absolute(out: &Path) -> io::Result<PathBuf> {
+    std::path::absolute(out)
+}
+
+/// Called before anything is read: finishes what a killed run left (see
+/// `recover`), then refuses an `--out` that cannot be replaced as a whole:
+/// an existing path that is not a directory, or a directory holding a
+/// subdirectory (recon writes only files; a subdirectory would have to be
+/// moved out of the way, not atomically).
+pub fn prepare_out_dir(out: &Path) -> Result<(), String> {
+    let out = absolute(out).map_err(|e| format!("unusable output directory: {e}"))?;
+    let name = dir_name(&out).map_err(|e| e.to_string())?;
+    if let Some(parent) = out.parent() {
+        recover(parent, &name, &out)
+            .map_err(|e| format!("cannot restore the outputs a killed run left aside: {e}"))?;
+    }
+    let entries = match fs::read_dir(&out) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if out.exists() && !out.is_dir() => {
+            return Err(format!("--out names a file, not a directory ({e})"));
+        }
+        Err(e) => return Err(format!("cannot read the output directory: {e}")),
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            return Err(format!(
+                "the output directory holds a subdirectory ({}), which recon did not write: recon replaces its output directory as a whole so that no reader ever sees a mix of two runs; give --out a directory of its own",
+                entry.file_name().to_string_lossy()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Linux's atomic exchange of two paths; `Unsupported` elsewhere or where
+/// the file system lacks it.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in path"))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: two valid NUL-terminated paths, relative to the working
+    // directory; the syscall reads them and returns a status.
+    let status = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if status == 0 {
+        return Ok(());
+    }
+    let error = io::Error::last_os_error();
+    match error.raw_os_error() {
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP) => {
+            Err(io::Error::new(io::ErrorKind::Unsupported, error))
+        }
+        _ => Err(error),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no atomic exchange on this system",
+    ))
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(handle) = fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+/// Whether process `pid` may still be running (Linux: `/proc`; elsewhere
+/// assumed so, and its leftovers kept).
+fn alive(pid: u32) -> bool {
+    !cfg!(target_os = "linux") || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Cleans up after a run killed while replacing `out`: previous outputs
+/// left aside come back if `out` is missing, and staging directories of
+/// dead runs are removed.
+fn recover(parent: &Path, name: &str, out: &Path) -> io::Result<()> {
+    let new_prefix = format!(".{name}.recon-new-");
+    let old_prefix = format!(".{name}.recon-old-");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Ok(());
+    };
+    let mut aside = Vec::new();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let pid = |prefix: &str| {
+            file_name
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|pid| pid.parse::<u32>().ok())
+        };
+        if let Some(pid) = pid(&new_prefix) {
+            if pid != std::process::id() && !alive(pid) {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        } else if let Some(pid) = pid(&old_prefix)
+            && !alive(pid)
+        {
+            aside.push(entry.path());
+        }
+    }
+    aside.sort();
+    if let Some(previous) = aside.pop() {
+        if !out.exists() {
+            fs::rename(&previous, out)?;
+        } else {
+            let _ = fs::remove_dir_all(&previous);
+        }
+    }
+    for stale in aside {
+        let _ = fs::remove_dir_all(stale);
+    }
+    Ok(())
+}
+
+/// Files written into a staging directory, put in place together by
+/// `commit`.
 pub struct Staging {
-    dir: PathBuf,
-    files: Vec<(PathBuf, PathBuf)>,
+    out: PathBuf,
+    staging: PathBuf,
     /// (name, SHA-256) of every file staged, in order.
     pub hashes: Vec<(String, String)>,
 }
 
 impl Staging {
-    pub fn new(dir: &Path) -> io::Result<Staging> {
-        fs::create_dir_all(dir)?;
+    pub fn new(out: &Path) -> io::Result<Staging> {
+        let out = absolute(out)?;
+        let name = dir_name(&out)?;
+        let parent = out
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        fs::create_dir_all(&parent)?;
+        recover(&parent, &name, &out)?;
+        // Unique per run within the process too (tests run several).
+        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let staging = parent.join(format!(".{name}.recon-new-{}-{run}", std::process::id()));
+        let _ = fs::remove_dir_all(&staging);
+        fs::create_dir(&staging)?;
         Ok(Staging {
-            dir: dir.to_path_buf(),
-            files: Vec::new(),
+            out,
+            staging,
             hashes: Vec::new(),
         })
     }
 
-    /// Streams one file through `write` into its temporary name.
+    /// Streams one file through `write` into the staging directory.
     pub fn file(
         &mut self,
         name: &str,
         write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
     ) -> io::Result<()> {
-        let temporary = self.dir.join(format!(".{name}.recon-tmp"));
-        // Recorded before writing so `abort` removes a half-written file.
-        self.files.push((temporary.clone(), self.dir.join(name)));
-        let file = fs::File::create(&temporary)?;
+        let file = fs::File::create(self.staging.join(name))?;
         let mut out = Hashing {
             inner: BufWriter::with_capacity(1 << 20, file),
             hasher: Sha256::new(),
@@ -83,29 +255,78 @@ impl Staging {
         Ok(())
     }
 
-    /// Renames every staged file into place, in the order staged.
-    /// A rename that fails part-way leaves the files renamed so far (the
-    /// manifest, renamed last, is then the previous run's, and `replay`
-    /// finds the mismatch); the temporary files left are removed.
+    /// Puts every staged file in place in one atomic step (see the module
+    /// comment). On error `--out` is as it was and the staging directory
+    /// is removed.
     pub fn commit(self) -> io::Result<()> {
-        for (done, (temporary, target)) in self.files.iter().enumerate() {
-            if let Err(error) = fs::rename(temporary, target) {
-                for (rest, _) in &self.files[done..] {
-                    let _ = fs::remove_file(rest);
-                }
-                return Err(error);
-            }
-        }
-        if let Ok(handle) = fs::File::open(&self.dir) {
-            let _ = handle.sync_all();
-        }
-        Ok(())
+        let result = self.replace();
+        let _ = fs::remove_dir_all(&self.staging);
+        result
     }
 
-    /// Removes every temporary file; `--out` is as it was.
-    pub fn abort(self) {
-        for (temporary, _) in &self.files {
-            let _ = fs::remove_file(temporary);
+    fn replace(&self) -> io::Result<()> {
+        let parent = self.staging.parent().unwrap_or(Path::new("/"));
+        if !self.out.exists() {
+            sync_dir(&self.staging);
+            fs::rename(&self.staging, &self.out)?;
+            sync_dir(parent);
+            return Ok(());
         }
+        // Files recon does not write stay in `--out`: linked (copied where
+        // links are refused) into the new directory before the exchange.
+        for entry in fs::read_dir(&self.out)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let target = self.staging.join(&name);
+            // A name recon writes is replaced, not carried over.
+            if target.exists() {
+                continue;
+            }
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                return Err(io::Error::other(format!(
+                    "{} appeared in the output directory during the run",
+                    entry.path().display()
+                )));
+            }
+            if kind.is_symlink() {
+                #[cfg(unix)]
+                std::os::unix::fs::symlink(fs::read_link(entry.path())?, &target)?;
+            } else if fs::hard_link(entry.path(), &target).is_err() {
+                fs::copy(entry.path(), &target)?;
+            }
+        }
+        sync_dir(&self.staging);
+        // Test switch: the fallback path, on a system that has the exchange.
+        let exchanged = if std::env::var_os("RECON_WRITE_NO_EXCHANGE").is_some() {
+            Err(io::Error::new(io::ErrorKind::Unsupported, "disabled"))
+        } else {
+            exchange(&self.staging, &self.out)
+        };
+        match exchanged {
+            // The staging path now holds the previous outputs.
+            Ok(()) => {
+                sync_dir(parent);
+                Ok(())
+            }
+            Err(error) if error.kind() == io::ErrorKind::Unsupported => {
+                let name = dir_name(&self.out)?;
+                let aside = parent.join(format!(".{name}.recon-old-{}", std::process::id()));
+                fs::rename(&self.out, &aside)?;
+                if let Err(error) = fs::rename(&self.staging, &self.out) {
+                    fs::rename(&aside, &self.out)?;
+                    return Err(error);
+                }
+                sync_dir(parent);
+                let _ = fs::remove_dir_all(&aside);
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Removes the staging directory; `--out` is as it was.
+    pub fn abort(self) {
+        let _ = fs::remove_dir_all(&self.staging);
     }
 }

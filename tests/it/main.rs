@@ -5,6 +5,7 @@ mod cli;
 mod corpus;
 mod corpus_mt;
 mod golden;
+mod kill;
 mod limits;
 mod matching;
 mod matching_random;
