@@ -25,9 +25,74 @@ pub struct Table<'b> {
 /// Size of the parts a large CSV is cut into to be read in parallel.
 pub const PART_BYTES: usize = 4 << 20;
 
+/// Longest row (header included, quoted line breaks included) a table
+/// accepts: a row of the contract's files is a few hundred bytes, and a
+/// longer one means the file is not such a CSV. Checked before the row is
+/// read, so a 1 GB line costs a scan, not gigabytes of copies.
+pub const ROW_BYTES_MAX: usize = 1 << 20;
+
+/// Walks the rows of `body` (RFC 4180 quotes: a line break inside quotes
+/// does not end a row), calling `row_end(offset after the newline, lines
+/// so far)` at the end of each row, and refuses a row longer than
+/// `ROW_BYTES_MAX`, naming the line it starts on.
+fn scan_rows(
+    source: &str,
+    body: &[u8],
+    mut row_end: impl FnMut(usize, u64),
+) -> Result<(), ParseError> {
+    let mut quoted = false;
+    let mut lines = 0u64;
+    let mut row_start = (0usize, 1u64);
+    let too_long = |line: u64| {
+        ParseError::new(
+            source,
+            Location::Line(line),
+            format!(
+                "row longer than {ROW_BYTES_MAX} bytes (ROW_BYTES_MAX): not a CSV file of the contract's layout"
+            ),
+        )
+    };
+    let mut at = 0;
+    while at < body.len() {
+        // Bytes other than quotes and newlines are skipped in bulk.
+        let Some(step) = memchr::memchr2(b'"', b'\n', &body[at..]) else {
+            break;
+        };
+        at += step;
+        if at - row_start.0 > ROW_BYTES_MAX {
+            return Err(too_long(row_start.1));
+        }
+        if body[at] == b'"' {
+            quoted = !quoted;
+        } else {
+            lines += 1;
+            if !quoted {
+                row_end(at + 1, lines);
+                row_start = (at + 1, lines + 1);
+            }
+        }
+        at += 1;
+    }
+    if body.len() - row_start.0 > ROW_BYTES_MAX {
+        return Err(too_long(row_start.1));
+    }
+    Ok(())
+}
+
 impl<'b> Table<'b> {
     /// Opens `bytes` and checks that every `required` column is present.
     pub fn open(source: &str, bytes: &'b [u8], required: &[&str]) -> Result<Table<'b>, ParseError> {
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        scan_rows(source, body, |_, _| {})?;
+        Table::open_scanned(source, bytes, required)
+    }
+
+    /// `open` without the row scan (done by the caller).
+    fn open_scanned(
+        source: &str,
+        bytes: &'b [u8],
+        required: &[&str],
+    ) -> Result<Table<'b>, ParseError> {
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
@@ -75,28 +140,18 @@ impl<'b> Table<'b> {
         bytes: &'b [u8],
         required: &[&str],
     ) -> Result<Vec<Table<'b>>, ParseError> {
-        let header = Table::open(source, bytes, required)?;
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         // (start, lines before start) of every part; the first starts after
         // the header row.
         let mut cuts: Vec<(usize, u64)> = Vec::new();
-        let mut quoted = false;
-        let mut lines = 0u64;
         let mut last_cut = 0usize;
-        for (at, &byte) in body.iter().enumerate() {
-            match byte {
-                b'"' => quoted = !quoted,
-                b'\n' if !quoted => {
-                    lines += 1;
-                    if cuts.is_empty() || at + 1 - last_cut >= PART_BYTES {
-                        cuts.push((at + 1, lines));
-                        last_cut = at + 1;
-                    }
-                }
-                b'\n' => lines += 1,
-                _ => {}
+        scan_rows(source, body, |end, lines| {
+            if cuts.is_empty() || end - last_cut >= PART_BYTES {
+                cuts.push((end, lines));
+                last_cut = end;
             }
-        }
+        })?;
+        let header = Table::open_scanned(source, bytes, required)?;
         if cuts.is_empty() {
             // One line (or CR-only line breaks): read it whole.
             return Ok(vec![header]);
