@@ -14,6 +14,7 @@ pub mod batch;
 pub mod config;
 pub mod error;
 pub mod eval;
+pub mod fuzzing;
 pub mod input;
 pub mod matching;
 pub mod model;
