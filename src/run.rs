@@ -95,11 +95,24 @@ fn run_with(
     let RunInputs {
         mut lines,
         own_accounts,
-        items,
-        customers,
+        mut items,
+        mut customers,
         mut advices,
         config,
     } = inputs;
+    // Items and customers in a canonical order, whatever order their files
+    // list them in: every tie broken by item or customer index (rows of a
+    // line, twins, subsets, name candidates) is then broken the same way
+    // for the same data. Checked first: files are often sorted already.
+    if !items.windows(2).all(|w| w[0].invoice_id <= w[1].invoice_id) {
+        items.par_sort_by(|a, b| a.invoice_id.cmp(&b.invoice_id));
+    }
+    if !customers
+        .windows(2)
+        .all(|w| w[0].customer_id <= w[1].customer_id)
+    {
+        customers.par_sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    }
     // Advices in a fixed order whatever order their files came in.
     advices.sort_by(|a, b| (&a.advice_id, &a.source).cmp(&(&b.advice_id, &b.source)));
     // Order keys are unique (statement key, position, detail), so an

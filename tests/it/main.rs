@@ -10,6 +10,7 @@ mod limits;
 mod matching;
 mod matching_random;
 mod mutation;
+mod properties;
 mod run_cli;
 
 /// The shared corpus, when it sits beside the repository (CI has it).

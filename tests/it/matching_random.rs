@@ -20,18 +20,63 @@ use recon::run::{RunInputs, run};
 use crate::Rng;
 use rust_decimal::Decimal;
 
+/// One random situation as plain choices, so that the seeded test here
+/// and the proptest strategies (`properties.rs`, which shrink a failure to
+/// its smallest form) build their inputs the same way. Indices are taken
+/// modulo what they index: any values make a valid scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Customers: C0..C{customers - 1}, 1 or more.
+    pub customers: usize,
+    pub items: Vec<ItemSpec>,
+    pub lines: Vec<LineSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ItemSpec {
+    pub customer: usize,
+    /// Amount in cents, 1 or more.
+    pub cents: u64,
+    pub credit_note: bool,
+    /// Open part: 0 = paid, 1..=99 = that percentage, 100 = all.
+    pub open_percent: u8,
+    pub due_day: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct LineSpec {
+    /// (item, form 0..4 of its number in the text).
+    pub quoted: Vec<(usize, u8)>,
+    pub amount: AmountSpec,
+    /// `customers` or more: a payer nobody knows.
+    pub payer: usize,
+    pub with_iban: bool,
+    /// An advice for the line: per quoted item (cents short, cents
+    /// deducted, escompte or not).
+    pub advice: Option<Vec<(u64, u64, bool)>>,
+    pub day: u64,
+    pub charges_cents: u64,
+}
+
+#[derive(Debug, Clone)]
+pub enum AmountSpec {
+    /// The open total of the quoted items.
+    Total,
+    /// That total plus (cents - 500).
+    TotalNear(u64),
+    Credit(u64),
+    Debit(u64),
+    Zero,
+}
+
 /// Random draws for the data: `below` as u64, amounts in cents.
 trait Draw {
     fn below64(&mut self, n: u64) -> u64;
-    fn cents(&mut self, max: u64) -> Decimal;
 }
 
 impl Draw for Rng {
     fn below64(&mut self, n: u64) -> u64 {
         self.next_u64() % n.max(1)
-    }
-    fn cents(&mut self, max: u64) -> Decimal {
-        Decimal::new(self.below64(max) as i64 + 1, 2)
     }
 }
 
@@ -39,8 +84,72 @@ fn date(day: u64) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, 1).unwrap() + chrono::Days::new(day)
 }
 
-fn inputs(seed: u64) -> RunInputs {
+/// The scenario of seed `seed`.
+fn scenario(seed: u64) -> Scenario {
     let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let customers = 3 + rng.below64(30) as usize;
+    let items = (0..(10 + rng.below64(30)))
+        .map(|_| ItemSpec {
+            credit_note: rng.below64(6) == 0,
+            cents: rng.below64(50_000) + 1,
+            open_percent: match rng.below64(5) {
+                0 => 0,
+                1 => rng.below64(100) as u8,
+                _ => 100,
+            },
+            customer: rng.below64(customers as u64) as usize,
+            due_day: rng.below64(20),
+        })
+        .collect::<Vec<_>>();
+    let lines = (0..(5 + rng.below64(25)))
+        .map(|_| {
+            let quoted: Vec<(usize, u8)> = (0..rng.below64(4))
+                .map(|_| {
+                    (
+                        rng.below64(items.len() as u64) as usize,
+                        rng.below64(4) as u8,
+                    )
+                })
+                .collect();
+            let amount = match rng.below64(6) {
+                0 => AmountSpec::Credit(rng.below64(80_000) + 1),
+                1 => AmountSpec::Debit(rng.below64(10_000) + 1),
+                2 => AmountSpec::TotalNear(rng.below64(1_000)),
+                3 => AmountSpec::Zero,
+                _ => AmountSpec::Total,
+            };
+            let payer = rng.below64(customers as u64 + 1) as usize;
+            let advice = (rng.below64(5) == 0).then(|| {
+                quoted
+                    .iter()
+                    .map(|_| (rng.below64(300), rng.below64(300), rng.below64(2) == 0))
+                    .collect()
+            });
+            LineSpec {
+                quoted,
+                amount,
+                payer,
+                with_iban: rng.below64(2) == 0,
+                advice,
+                day: rng.below64(10),
+                charges_cents: if rng.below64(8) == 0 {
+                    rng.below64(800)
+                } else {
+                    0
+                },
+            }
+        })
+        .collect();
+    Scenario {
+        customers,
+        items,
+        lines,
+    }
+}
+
+/// The engine's inputs for a scenario; `tag` makes advice references
+/// unique to it.
+pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
     let names = [
         "Martin SARL",
         "Durand SA",
@@ -50,7 +159,7 @@ fn inputs(seed: u64) -> RunInputs {
         "Bernard",
     ];
     let towns = ["", "Lyon", "Nantes", "Lille", "Brest"];
-    let customer_count = 3 + rng.below64(30) as usize;
+    let customer_count = scenario.customers.max(1);
     let customers: Vec<Customer> = (0..customer_count)
         .map(|c| Customer {
             customer_id: format!("C{c}"),
@@ -65,31 +174,31 @@ fn inputs(seed: u64) -> RunInputs {
             payment_terms_days: None,
         })
         .collect();
+    let cents = |n: u64| Decimal::new(n as i64, 2);
     let mut items = Vec::new();
-    for i in 0..(10 + rng.below64(30)) {
-        let credit_note = rng.below64(6) == 0;
-        let amount = rng.cents(50_000)
-            * if credit_note {
+    for (i, spec) in scenario.items.iter().enumerate() {
+        let amount = cents(spec.cents.max(1))
+            * if spec.credit_note {
                 -Decimal::ONE
             } else {
                 Decimal::ONE
             };
-        let open = match rng.below64(5) {
+        let open = match spec.open_percent.min(100) {
             0 => Decimal::ZERO,
-            1 => (amount * Decimal::new(rng.below64(100) as i64, 2)).round_dp(2),
-            _ => amount,
+            100 => amount,
+            percent => (amount * Decimal::new(percent as i64, 2)).round_dp(2),
         };
-        let customer = rng.below64(customer_count as u64) as usize;
+        let customer = &customers[spec.customer % customer_count];
         items.push(OpenItem {
             invoice_id: format!(
                 "{}-2026-{:06}",
-                if credit_note { "AV" } else { "FA" },
+                if spec.credit_note { "AV" } else { "FA" },
                 i + 1
             ),
-            customer_id: customers[customer].customer_id.clone(),
-            customer_name: customers[customer].name.clone(),
+            customer_id: customer.customer_id.clone(),
+            customer_name: customer.name.clone(),
             issue_date: date(0),
-            due_date: date(rng.below64(20)),
+            due_date: date(spec.due_day),
             currency: "EUR".into(),
             amount,
             open_amount: open,
@@ -98,13 +207,18 @@ fn inputs(seed: u64) -> RunInputs {
     }
     let mut lines = Vec::new();
     let mut advices = Vec::new();
-    for n in 0..(5 + rng.below64(25)) {
-        let quoted: Vec<&OpenItem> = (0..rng.below64(4))
-            .map(|_| &items[rng.below64(items.len() as u64) as usize])
-            .collect();
+    for (n, spec) in scenario.lines.iter().enumerate() {
+        let quoted: Vec<(&OpenItem, u8)> = if items.is_empty() {
+            Vec::new()
+        } else {
+            spec.quoted
+                .iter()
+                .map(|&(item, form)| (&items[item % items.len()], form))
+                .collect()
+        };
         let mut text: Vec<String> = quoted
             .iter()
-            .map(|item| match rng.below64(4) {
+            .map(|(item, form)| match form % 4 {
                 0 => item.invoice_id.clone(),
                 1 => item.invoice_id.replace('-', " ").to_lowercase(),
                 2 => item
@@ -117,18 +231,18 @@ fn inputs(seed: u64) -> RunInputs {
                 _ => item.invoice_id.replace("-2026-", ""),
             })
             .collect();
-        let total: Decimal = quoted.iter().map(|i| i.open_amount).sum();
-        let amount = match rng.below64(6) {
-            0 => rng.cents(80_000),
-            1 => -rng.cents(10_000),
-            2 => total + Decimal::new(rng.below64(1_000) as i64 - 500, 2),
-            3 => Decimal::ZERO,
-            _ => total,
+        let total: Decimal = quoted.iter().map(|(i, _)| i.open_amount).sum();
+        let amount = match spec.amount {
+            AmountSpec::Credit(c) => cents(c.max(1)),
+            AmountSpec::Debit(c) => -cents(c.max(1)),
+            AmountSpec::TotalNear(c) => total + cents(c) - cents(500),
+            AmountSpec::Zero => Decimal::ZERO,
+            AmountSpec::Total => total,
         };
-        let customer = rng.below64(customer_count as u64 + 1) as usize;
-        if rng.below64(5) == 0 {
-            // An advice for this line, quoting some of the same invoices.
-            let reference = format!("PAY{seed}X{n}");
+        let payer = customers.get(spec.payer);
+        if let Some(advice) = &spec.advice {
+            // An advice for this line, quoting the same invoices.
+            let reference = format!("PAY{tag}X{n}");
             text.push(reference.clone());
             advices.push(RemittanceAdvice {
                 format: Format::RemittanceCsv,
@@ -140,59 +254,41 @@ fn inputs(seed: u64) -> RunInputs {
                     amount,
                     currency: "EUR".into(),
                 }),
-                payment_date: Some(date(n)),
+                payment_date: Some(date(n as u64)),
                 lines: quoted
                     .iter()
-                    .map(|item| AdviceLine {
+                    .zip(advice.iter().cycle())
+                    .map(|((item, _), &(short, deducted, escompte))| AdviceLine {
                         invoice_ref: item.invoice_id.clone(),
-                        paid_amount: Some(
-                            item.open_amount - Decimal::new(rng.below64(300) as i64, 2),
-                        ),
-                        deduction_amount: Some(Decimal::new(rng.below64(300) as i64, 2)),
-                        deduction_reason: Some(
-                            if rng.below64(2) == 0 {
-                                "escompte"
-                            } else {
-                                "casse"
-                            }
-                            .into(),
-                        ),
+                        paid_amount: Some(item.open_amount - cents(short)),
+                        deduction_amount: Some(cents(deducted)),
+                        deduction_reason: Some(if escompte { "escompte" } else { "casse" }.into()),
                         amount_due: None,
                     })
                     .collect(),
                 warnings: Vec::new(),
             });
         }
-        let day = rng.below64(10);
         lines.push(Line {
             line_id: format!("s-{n}"),
             bank_ref: format!("B{n}"),
             detail: None,
-            value_date: Some(date(day)),
-            booking_date: Some(date(day)),
+            value_date: Some(date(spec.day)),
+            booking_date: Some(date(spec.day)),
             amount,
             currency: "EUR".into(),
             entry_amount: amount,
-            payer_name: customers
-                .get(customer)
-                .map_or("INCONNU".into(), |c| c.name.to_uppercase()),
-            payer_iban: if rng.below64(2) == 0 {
-                customers
-                    .get(customer)
-                    .map_or(String::new(), |c| c.ibans[0].clone())
-            } else {
-                String::new()
+            payer_name: payer.map_or("INCONNU".into(), |c| c.name.to_uppercase()),
+            payer_iban: match payer {
+                Some(c) if spec.with_iban => c.ibans[0].clone(),
+                _ => String::new(),
             },
             remittance_text: text.join(" "),
             end_to_end_id: String::new(),
             creditor_references: Vec::new(),
             referred_documents: Vec::new(),
             other_text: String::new(),
-            charges: if rng.below64(8) == 0 {
-                Decimal::new(rng.below64(800) as i64, 2)
-            } else {
-                Decimal::ZERO
-            },
+            charges: cents(spec.charges_cents),
             bank_tx_code: String::new(),
             account: "ACC".into(),
             return_reason: None,
@@ -210,10 +306,14 @@ fn inputs(seed: u64) -> RunInputs {
     }
 }
 
+fn inputs(seed: u64) -> RunInputs {
+    build(&scenario(seed), seed)
+}
+
 /// Every decision as text, in line order, items named by invoice id and
 /// rows sorted within a line (item order in the open-items file may change
 /// the order of rows, never what they are).
-fn fingerprint(result: &recon::run::RunResult) -> Vec<String> {
+pub fn fingerprint(result: &recon::run::RunResult) -> Vec<String> {
     let id = |item: Option<u32>| {
         item.map_or("-".to_string(), |i| {
             result.items[i as usize].invoice_id.clone()
