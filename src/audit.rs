@@ -242,6 +242,7 @@ pub fn replay(
         })?;
     let mut args = crate::batch::RunArgs {
         out: scratch.to_path_buf(),
+        scratch: true,
         ..Default::default()
     };
     let mut expected: Vec<(std::path::PathBuf, String)> = Vec::new();
@@ -272,7 +273,27 @@ pub fn replay(
             }
         }
     }
-    crate::batch::execute(&args).map_err(|e| fail(format!("the replayed run failed: {e}")))?;
+    // The run directory's outputs are hashed on another thread while the
+    // run is redone: each is read once, and a replay costs about a run.
+    let outputs = manifest["outputs"].as_object().cloned().unwrap_or_default();
+    let names: Vec<String> = outputs.keys().cloned().collect();
+    let hashed = {
+        let run_dir = run_dir.to_path_buf();
+        std::thread::spawn(move || {
+            names
+                .into_iter()
+                .map(|name| {
+                    let hash = hash_file(&run_dir.join(&name));
+                    (name, hash)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let executed = crate::batch::execute(&args);
+    let hashed = hashed
+        .join()
+        .map_err(|_| fail("hashing the run's outputs failed".into()))?;
+    executed.map_err(|e| fail(format!("the replayed run failed: {e}")))?;
     // The inputs as the replayed run read them, in the manifest's order
     // (both sorted by role and path).
     let replayed: Value = std::fs::read(scratch.join("manifest.json"))
@@ -291,24 +312,23 @@ pub fn replay(
             )));
         }
     }
-    let outputs = manifest["outputs"].as_object().cloned().unwrap_or_default();
-    for name in outputs.keys() {
+    for (name, now) in hashed {
         // The file in the run directory, hashed as it stands now, against
-        // the replayed run's own hash of it: one read of each output; both
-        // are read whole only to name the first difference.
-        let now = hash_file(&run_dir.join(name)).map_err(fail)?;
-        if Some(now.as_str()) == replayed["outputs"][name].as_str() {
+        // the replayed run's own hash of it; both are read whole only to
+        // name the first difference.
+        let now = now.map_err(fail)?;
+        if Some(now.as_str()) == replayed["outputs"][&name].as_str() {
             continue;
         }
         let read = |path: std::path::PathBuf| {
             std::fs::read(&path).map_err(|e| fail(format!("{}: cannot read: {e}", path.display())))
         };
-        let original = read(run_dir.join(name))?;
-        let again = read(scratch.join(name))?;
+        let original = read(run_dir.join(&name))?;
+        let again = read(scratch.join(&name))?;
         if original != again {
             let (line, detail) = first_difference(&original, &again);
             return Ok(Replay::Differs {
-                file: name.clone(),
+                file: name,
                 line,
                 detail,
             });

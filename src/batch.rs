@@ -38,6 +38,9 @@ pub struct RunArgs {
     pub settlements: Vec<PathBuf>,
     pub config: Option<PathBuf>,
     pub out: PathBuf,
+    /// `out` is a scratch directory (a replay's): files are not synced to
+    /// disk, as nothing depends on them surviving a crash.
+    pub scratch: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -240,7 +243,7 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
             args.out.display()
         ))
     };
-    let mut staging = Staging::new(&args.out).map_err(failed)?;
+    let mut staging = Staging::new(&args.out, !args.scratch).map_err(failed)?;
     let written = (|| {
         staging.file("allocations.csv", |out| {
             run_files::allocations_csv(&result, out)

@@ -167,6 +167,7 @@ fn main() -> ExitCode {
                 settlements,
                 config,
                 out,
+                scratch: false,
             };
             run_command(&args, json, quiet)
         }
@@ -405,6 +406,7 @@ fn demo(lines: usize, seed: u64) -> ExitCode {
         settlements: Vec::new(),
         config: None,
         out: dir.join("out"),
+        scratch: true,
     };
     let report = match recon::batch::execute(&args) {
         Ok(report) => report,

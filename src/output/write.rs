@@ -149,7 +149,10 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
     ))
 }
 
-fn sync_dir(dir: &Path) {
+fn sync_dir(dir: &Path, durable: bool) {
+    if !durable {
+        return;
+    }
     if let Ok(handle) = fs::File::open(dir) {
         let _ = handle.sync_all();
     }
@@ -208,12 +211,16 @@ fn recover(parent: &Path, name: &str, out: &Path) -> io::Result<()> {
 pub struct Staging {
     out: PathBuf,
     staging: PathBuf,
+    /// Files and directories synced to disk before they are put in place.
+    durable: bool,
     /// (name, SHA-256) of every file staged, in order.
     pub hashes: Vec<(String, String)>,
 }
 
 impl Staging {
-    pub fn new(out: &Path) -> io::Result<Staging> {
+    /// `durable`: sync every file and directory to disk before it is put
+    /// in place (a run's outputs); not for a scratch directory.
+    pub fn new(out: &Path, durable: bool) -> io::Result<Staging> {
         let out = absolute(out)?;
         let name = dir_name(&out)?;
         let parent = out
@@ -231,6 +238,7 @@ impl Staging {
         Ok(Staging {
             out,
             staging,
+            durable,
             hashes: Vec::new(),
         })
     }
@@ -250,7 +258,9 @@ impl Staging {
         out.flush()?;
         let digest = out.hasher.finalize();
         let file = out.inner.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        if self.durable {
+            file.sync_all()?;
+        }
         self.hashes.push((name.to_string(), hex(&digest)));
         Ok(())
     }
@@ -267,9 +277,9 @@ impl Staging {
     fn replace(&self) -> io::Result<()> {
         let parent = self.staging.parent().unwrap_or(Path::new("/"));
         if !self.out.exists() {
-            sync_dir(&self.staging);
+            sync_dir(&self.staging, self.durable);
             fs::rename(&self.staging, &self.out)?;
-            sync_dir(parent);
+            sync_dir(parent, self.durable);
             return Ok(());
         }
         // Files recon does not write stay in `--out`: linked (copied where
@@ -296,7 +306,7 @@ impl Staging {
                 fs::copy(entry.path(), &target)?;
             }
         }
-        sync_dir(&self.staging);
+        sync_dir(&self.staging, self.durable);
         // Test switch: the fallback path, on a system that has the exchange.
         let exchanged = if std::env::var_os("RECON_WRITE_NO_EXCHANGE").is_some() {
             Err(io::Error::new(io::ErrorKind::Unsupported, "disabled"))
@@ -306,7 +316,7 @@ impl Staging {
         match exchanged {
             // The staging path now holds the previous outputs.
             Ok(()) => {
-                sync_dir(parent);
+                sync_dir(parent, self.durable);
                 Ok(())
             }
             Err(error) if error.kind() == io::ErrorKind::Unsupported => {
@@ -317,7 +327,7 @@ impl Staging {
                     fs::rename(&aside, &self.out)?;
                     return Err(error);
                 }
-                sync_dir(parent);
+                sync_dir(parent, self.durable);
                 let _ = fs::remove_dir_all(&aside);
                 Ok(())
             }
