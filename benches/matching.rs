@@ -111,6 +111,7 @@ fn whole_run(c: &mut Criterion) {
         settlements: Vec::new(),
         config: None,
         out,
+        scratch: false,
     };
     let mut group = c.benchmark_group("run");
     group
