@@ -66,6 +66,9 @@ fn hot_paths(c: &mut Criterion) {
         advices: &[],
         config: &config,
         own_accounts: &own,
+        settlements: &[],
+        settlement_plans: &[],
+        settlement_index: &Default::default(),
     };
 
     let mut group = c.benchmark_group("matching");

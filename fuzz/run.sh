@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-targets=${TARGETS:-"camt remt mt940 cfonb120 bai2 remittance_csv open_items customers config detect"}
+targets=${TARGETS:-"camt remt mt940 cfonb120 bai2 remittance_csv open_items customers settlements config detect"}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 corpus=../shared/corpus
 generated=fuzz/corpus/generated
@@ -32,7 +32,8 @@ seeds_of() {
         cfonb120) dirs=(fixtures/cfonb120 "$corpus"/cfonb120) ;;
         bai2) dirs=(fixtures/bai2 "$corpus"/bai2) ;;
         remittance_csv) dirs=(fixtures/remittance_csv "$generated"/remittances) ;;
-        open_items | customers) dirs=(fixtures/run/basic) ;;
+        open_items | customers) dirs=(fixtures/run/basic fixtures/run/settlements) ;;
+        settlements) dirs=(fixtures/run/settlements) ;;
         config) dirs=(fuzz/seeds/config) ;;
         detect) dirs=(fixtures) ;;
     esac

@@ -67,6 +67,7 @@ pub struct Book<'a> {
     /// reported by `commit` as an internal error.
     foreign: Cell<bool>,
     advices_used: IndexSet,
+    settlements_used: IndexSet,
     learned_ibans: HashMap<String, u32>,
     /// (customer, line amount) of every line of this run that settled
     /// invoices of one customer.
@@ -108,6 +109,7 @@ impl<'a> Book<'a> {
             changed: Vec::new(),
             foreign: Cell::new(false),
             advices_used: IndexSet::default(),
+            settlements_used: IndexSet::default(),
             learned_ibans: HashMap::new(),
             paid_in_run: HashSet::default(),
         }
@@ -145,6 +147,11 @@ impl<'a> Book<'a> {
 
     pub fn advice_used(&self, advice: u32) -> bool {
         self.advices_used.contains(&advice)
+    }
+
+    /// Whether an earlier line settled this payout.
+    pub fn settlement_used(&self, settlement: u32) -> bool {
+        self.settlements_used.contains(&settlement)
     }
 
     pub fn learned_iban(&self, iban: &str) -> Option<u32> {
@@ -233,6 +240,9 @@ impl<'a> Book<'a> {
         }
         if let Some(advice) = outcome.advice_used {
             self.advices_used.insert(advice);
+        }
+        if let Some(settlement) = outcome.settlement_used {
+            self.settlements_used.insert(settlement);
         }
         if let Some((customer, _)) = outcome.customer
             && !per_item.is_empty()

@@ -109,6 +109,16 @@ pub fn explain_text(records: &[Value]) -> String {
                 text(advice, "how").replace('_', " ")
             );
         }
+        if record["settlement"].is_object() {
+            let payout = &record["settlement"];
+            let _ = writeln!(
+                out,
+                "  {} payout {} ({})",
+                text(payout, "method").replace('_', " "),
+                text(payout, "settlement_id"),
+                text(payout, "how").replace('_', " ")
+            );
+        }
         match record["customer"].as_object() {
             Some(customer) => {
                 let _ = writeln!(
@@ -129,7 +139,10 @@ pub fn explain_text(records: &[Value]) -> String {
                 let _ = writeln!(out, "  no customer identified");
             }
         }
-        if references.is_empty() && record["advices"].as_array().is_none_or(Vec::is_empty) {
+        if references.is_empty()
+            && record["advices"].as_array().is_none_or(Vec::is_empty)
+            && !record["settlement"].is_object()
+        {
             let _ = writeln!(out, "  no reference and no advice");
         }
         let _ = writeln!(out, "\nWhy: rule {}", text(record, "rule"));
@@ -265,6 +278,7 @@ pub fn replay(
             "config" => args.config = Some(path),
             "statements" => args.statements.push(path),
             "remittances" => args.remittances.push(path),
+            "settlements" => args.settlements.push(path),
             other => {
                 return Err(fail(format!(
                     "{}: unknown input role {other:?}",

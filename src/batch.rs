@@ -104,13 +104,6 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
     };
     crate::output::write::prepare_out_dir(&args.out)
         .map_err(|message| RunFailure::Input(file_error(&args.out, message)))?;
-    if !args.settlements.is_empty() {
-        return Err(RunFailure::Input(file_error(
-            &args.settlements[0],
-            "settlement reports (--settlements) are not read by this version yet; run without them"
-                .into(),
-        )));
-    }
     let config = match &args.config {
         Some(path) => {
             let bytes = read_file(path)?;
@@ -152,9 +145,19 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
     drop(items_bytes);
     drop(customers_bytes);
 
+    let mut settlements = Vec::new();
+    for path in collect_files(&args.settlements)? {
+        let bytes = read_file(&path)?;
+        record("settlements", &path, &bytes, &mut records);
+        settlements.extend(crate::parse::settlements::parse(
+            &path.display().to_string(),
+            &bytes,
+        )?);
+    }
     let statement_files = collect_files(&args.statements)?;
     let remittance_files = collect_files(&args.remittances)?;
     let mut inputs = RunInputs {
+        settlements,
         lines: Vec::new(),
         own_accounts: HashSet::new(),
         items,

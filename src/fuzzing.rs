@@ -7,7 +7,9 @@
 //! the whole file, where in it.
 
 use crate::error::{Location, ParseError};
-use crate::parse::{bai2, camt, cfonb120, customers, mt940, open_items, remittance_csv, remt, xml};
+use crate::parse::{
+    bai2, camt, cfonb120, customers, mt940, open_items, remittance_csv, remt, settlements, xml,
+};
 
 /// One reader of untrusted bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -26,6 +28,8 @@ pub enum Reader {
     OpenItems,
     /// The contract's customers CSV.
     Customers,
+    /// The contract's settlement report CSV.
+    Settlements,
     /// The TOML config.
     Config,
     /// Detection from the content, then whichever reader it picks
@@ -34,7 +38,7 @@ pub enum Reader {
 }
 
 impl Reader {
-    pub const ALL: [Reader; 10] = [
+    pub const ALL: [Reader; 11] = [
         Reader::Camt,
         Reader::Remt,
         Reader::Mt940,
@@ -43,6 +47,7 @@ impl Reader {
         Reader::RemittanceCsv,
         Reader::OpenItems,
         Reader::Customers,
+        Reader::Settlements,
         Reader::Config,
         Reader::Detect,
     ];
@@ -57,6 +62,7 @@ impl Reader {
             Reader::RemittanceCsv => "remittance_csv",
             Reader::OpenItems => "open_items",
             Reader::Customers => "customers",
+            Reader::Settlements => "settlements",
             Reader::Config => "config",
             Reader::Detect => "detect",
         }
@@ -85,6 +91,7 @@ impl Reader {
             Reader::RemittanceCsv => remittance_csv::parse(source, bytes)?.len(),
             Reader::OpenItems => open_items::parse(source, bytes)?.len(),
             Reader::Customers => customers::parse(source, bytes)?.len(),
+            Reader::Settlements => settlements::parse(source, bytes)?.len(),
             Reader::Config => {
                 let text = std::str::from_utf8(bytes).map_err(|e| {
                     ParseError::new(

@@ -496,3 +496,113 @@ pub struct Customer {
     pub credit_limit: Option<Decimal>,
     pub payment_terms_days: Option<u32>,
 }
+
+/// How the customers behind a settlement report paid (the contract's
+/// `method` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Card,
+    Psp,
+    DirectDebit,
+    Cheque,
+    Lcr,
+    Transfer,
+}
+
+impl Method {
+    pub const ALL: [Method; 6] = [
+        Method::Card,
+        Method::Psp,
+        Method::DirectDebit,
+        Method::Cheque,
+        Method::Lcr,
+        Method::Transfer,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Card => "card",
+            Method::Psp => "psp",
+            Method::DirectDebit => "direct_debit",
+            Method::Cheque => "cheque",
+            Method::Lcr => "lcr",
+            Method::Transfer => "transfer",
+        }
+    }
+}
+
+/// What one row of a settlement report is (the contract's `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowKind {
+    /// A customer's payment.
+    Charge,
+    /// Money given back to a customer.
+    Refund,
+    /// A payment the customer's bank took back.
+    Chargeback,
+    /// A fee of the provider's, not tied to one payment.
+    Fee,
+    /// Anything else the provider adds or withholds.
+    Adjustment,
+}
+
+impl RowKind {
+    pub const ALL: [RowKind; 5] = [
+        RowKind::Charge,
+        RowKind::Refund,
+        RowKind::Chargeback,
+        RowKind::Fee,
+        RowKind::Adjustment,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RowKind::Charge => "charge",
+            RowKind::Refund => "refund",
+            RowKind::Chargeback => "chargeback",
+            RowKind::Fee => "fee",
+            RowKind::Adjustment => "adjustment",
+        }
+    }
+}
+
+/// One payout or deposit of a settlement report (`--settlements`): the
+/// customer payments one bank credit covers, net of fees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settlement {
+    pub source: String,
+    pub settlement_id: String,
+    pub method: Method,
+    /// The reference the bank line carries for the payout.
+    pub payout_reference: Option<String>,
+    pub payout_date: NaiveDate,
+    pub currency: String,
+    pub rows: Vec<SettlementRow>,
+}
+
+impl Settlement {
+    /// What the bank should have credited: the rows' net amounts.
+    pub fn net_total(&self) -> Decimal {
+        self.rows.iter().map(|r| r.net_amount).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettlementRow {
+    /// Line of the file, for messages.
+    pub line: u64,
+    pub transaction_id: String,
+    pub transaction_date: NaiveDate,
+    pub kind: RowKind,
+    /// Signed: charges positive, refunds and chargebacks negative.
+    pub gross_amount: Decimal,
+    /// Withheld by the provider on this row (positive).
+    pub fee_amount: Decimal,
+    /// `gross_amount - fee_amount`.
+    pub net_amount: Decimal,
+    pub invoice_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub payer_name: Option<String>,
+}

@@ -22,8 +22,9 @@ use crate::config::Config;
 use crate::matching::decide::{Outcome, decide, quoted_candidates};
 use crate::matching::evidence::{Context, Evidence, gather};
 use crate::matching::index::Index;
+use crate::matching::settlement::SettlementIndex;
 use crate::matching::{Line, lines_of};
-use crate::model::{Customer, OpenItem, RemittanceAdvice, Statement};
+use crate::model::{Customer, OpenItem, RemittanceAdvice, Settlement, Statement};
 
 /// Everything a run reads, already parsed.
 pub struct RunInputs {
@@ -33,6 +34,8 @@ pub struct RunInputs {
     pub items: Vec<OpenItem>,
     pub customers: Vec<Customer>,
     pub advices: Vec<RemittanceAdvice>,
+    /// Settlement reports (`--settlements`).
+    pub settlements: Vec<Settlement>,
     pub config: Config,
 }
 
@@ -64,6 +67,7 @@ pub struct RunResult {
     pub open_after: Vec<Decimal>,
     pub customers: Vec<Customer>,
     pub advices: Vec<RemittanceAdvice>,
+    pub settlements: Vec<Settlement>,
     pub customer_ids: Vec<String>,
     pub config: Config,
 }
@@ -98,6 +102,7 @@ fn run_with(
         mut items,
         mut customers,
         mut advices,
+        mut settlements,
         config,
     } = inputs;
     // Items and customers in a canonical order, whatever order their files
@@ -115,19 +120,26 @@ fn run_with(
     }
     // Advices in a fixed order whatever order their files came in.
     advices.sort_by(|a, b| (&a.advice_id, &a.source).cmp(&(&b.advice_id, &b.source)));
+    settlements.sort_by(|a, b| (&a.settlement_id, &a.source).cmp(&(&b.settlement_id, &b.source)));
     // Order keys are unique (statement key, position, detail), so an
     // unstable sort is deterministic, and it needs no copy of the lines.
     lines.par_sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
     mark("sort");
     let index = Index::build(&items, &customers, &advices);
     mark("index");
-    let cx = Context {
+    let settlement_index = SettlementIndex::build(&settlements);
+    let mut cx = Context {
         index: &index,
         items: &items,
         advices: &advices,
         config: &config,
         own_accounts: &own_accounts,
+        settlements: &settlements,
+        settlement_plans: &[],
+        settlement_index: &settlement_index,
     };
+    let settlement_plans = crate::matching::settlement::plans(&settlements, &cx);
+    cx.settlement_plans = &settlement_plans;
     let evidence: Vec<Evidence> = lines.par_iter().map(|line| gather(line, &cx)).collect();
     mark("evidence");
     let (groups, slots) = if one_group {
@@ -230,6 +242,7 @@ fn run_with(
         open_after,
         customers,
         advices,
+        settlements,
         customer_ids,
         config,
     })
@@ -251,7 +264,7 @@ pub fn independent_groups(
     cx: &Context<'_>,
 ) -> (Vec<Vec<usize>>, Vec<u32>) {
     let customers = cx.index.customer_names.len();
-    let advices = cx.advices.len();
+    let advices = cx.advices.len() + cx.settlements.len();
     let footprints: Vec<Vec<u32>> = lines
         .par_iter()
         .zip(evidence)
@@ -269,6 +282,14 @@ pub fn independent_groups(
                             .into_iter()
                             .map(customer_of),
                     );
+                }
+            }
+            if let Some((settlement, _)) = evidence.settlement {
+                // Settlement nodes after the advices'.
+                nodes.push((customers + cx.advices.len() + settlement as usize) as u32);
+                for plan in &cx.settlement_plans[settlement as usize] {
+                    nodes.extend(plan.customer);
+                    nodes.extend(plan.items.iter().map(|&i| customer_of(i)));
                 }
             }
             nodes.sort_unstable();

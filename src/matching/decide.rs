@@ -107,6 +107,9 @@ pub struct Review {
     pub amount: Decimal,
     pub reason: Reason,
     pub suggestions: Vec<Suggestion>,
+    /// What is wrong, in one sentence, when the reason alone does not say
+    /// (exceptions.csv's `detail` column).
+    pub detail: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +127,8 @@ pub struct Outcome {
     pub reviews: Vec<Review>,
     pub disputes: Vec<Dispute>,
     pub advice_used: Option<u32>,
+    /// The settlement (payout) this line settled, if any.
+    pub settlement_used: Option<u32>,
     /// A payer IBAN to remember for this customer (settled on references).
     pub learn_iban: Option<(String, u32)>,
     /// The customer the line was attributed to, and how.
@@ -139,7 +144,7 @@ pub struct Outcome {
 impl Outcome {
     /// A reasoning step for the decision log, built only when the run keeps
     /// one (`RECON_NO_NOTES` set: skipped, for measurements).
-    fn note(&mut self, text: impl FnOnce() -> String) {
+    pub(crate) fn note(&mut self, text: impl FnOnce() -> String) {
         if notes_enabled() {
             if !self.notes.is_empty() {
                 self.notes.push('\n');
@@ -148,7 +153,18 @@ impl Outcome {
         }
     }
 
-    fn review(&mut self, amount: Decimal, reason: Reason, suggestions: Vec<Suggestion>) {
+    pub(crate) fn review(&mut self, amount: Decimal, reason: Reason, suggestions: Vec<Suggestion>) {
+        self.review_detailed(amount, reason, suggestions, None);
+    }
+
+    /// `review`, with a sentence naming what is wrong.
+    pub(crate) fn review_detailed(
+        &mut self,
+        amount: Decimal,
+        reason: Reason,
+        suggestions: Vec<Suggestion>,
+        detail: Option<String>,
+    ) {
         if amount.is_zero() && !self.proposals.is_empty() {
             return;
         }
@@ -156,6 +172,7 @@ impl Outcome {
             amount: amount.abs(),
             reason,
             suggestions,
+            detail: detail.map(String::into_boxed_str),
         });
     }
 }
@@ -187,6 +204,18 @@ pub fn decide(line: &Line, evidence: &Evidence, cx: &Context<'_>, book: &Book) -
         out.note(|| "a credit from one of the company's own accounts: internal transfer".into());
         out.review(line.amount, Reason::NotReceivable, Vec::new());
         return out;
+    }
+    if let Some((settlement, how)) = evidence.settlement {
+        if !book.settlement_used(settlement) {
+            super::settlement::decide(line, cx, book, settlement, how, &mut out);
+            return out;
+        }
+        out.note(|| {
+            format!(
+                "payout {} already settled by an earlier line",
+                cx.settlements[settlement as usize].settlement_id
+            )
+        });
     }
     let payer = identified_payer(line, evidence, book);
     if let Some((customer, how, _)) = payer {

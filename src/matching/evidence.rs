@@ -123,6 +123,8 @@ pub struct Evidence {
     pub payer_candidates: Vec<(u32, f64)>,
     /// Why the line looks like something other than a customer payment.
     pub not_receivable: Option<&'static str>,
+    /// The settlement report (payout) this line pays out, and how linked.
+    pub settlement: Option<(u32, &'static str)>,
 }
 
 /// Words that mark a credit as no customer's payment (upper case, accents
@@ -162,6 +164,10 @@ pub struct Context<'a> {
     /// The company's own accounts (statement accounts): a credit from one
     /// of them is an internal transfer.
     pub own_accounts: &'a HashSet<String>,
+    /// Settlement reports, their rows' plans and their lookup.
+    pub settlements: &'a [crate::model::Settlement],
+    pub settlement_plans: &'a [Vec<super::settlement::RowPlan>],
+    pub settlement_index: &'a super::settlement::SettlementIndex,
 }
 
 pub fn gather(line: &Line, cx: &Context<'_>) -> Evidence {
@@ -180,6 +186,7 @@ pub fn gather(line: &Line, cx: &Context<'_>) -> Evidence {
             .all(|h| h.kind <= RefKind::InvoiceNumber);
     identify_payer(line, cx, strong, &mut evidence);
     link_advices_by_amount(line, cx, &mut evidence);
+    evidence.settlement = super::settlement::link(line, cx);
     if !line.payer_iban.is_empty() && cx.own_accounts.contains(&line.payer_iban) {
         evidence.not_receivable = Some(INTERNAL_TRANSFER);
     } else if evidence.payer.is_none() {

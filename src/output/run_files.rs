@@ -167,6 +167,7 @@ pub fn exceptions_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::R
         "suggestions",
         "payer_name",
         "remittance_text",
+        "detail",
     ];
     csv_file(out, &header, result.lines.len(), |range, writer| {
         for (line, decision) in result.lines[range.clone()]
@@ -203,6 +204,7 @@ pub fn exceptions_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::R
                     &suggestions.join("|"),
                     &line.payer_name,
                     &line.remittance_text,
+                    review.detail.as_deref().unwrap_or(""),
                 ]);
             }
         }
@@ -643,6 +645,12 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
         how: &'static str,
     }
     #[derive(Serialize)]
+    struct Payout<'a> {
+        settlement_id: &'a str,
+        method: &'static str,
+        how: &'static str,
+    }
+    #[derive(Serialize)]
     struct Customer<'a> {
         customer_id: &'a str,
         how: &'static str,
@@ -678,6 +686,8 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
         remittance_text: &'a str,
         references: Vec<Reference<'a>>,
         advices: Vec<Advice<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        settlement: Option<Payout<'a>>,
         customer: Option<Customer<'a>>,
         not_receivable_sign: Option<&'static str>,
         rule: &'static str,
@@ -724,6 +734,11 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                         how,
                     })
                     .collect(),
+                settlement: evidence.settlement.map(|(s, how)| Payout {
+                    settlement_id: &result.settlements[s as usize].settlement_id,
+                    method: result.settlements[s as usize].method.name(),
+                    how,
+                }),
                 customer: outcome.customer.map(|(c, how)| Customer {
                     customer_id: &result.customer_ids[c as usize],
                     how,

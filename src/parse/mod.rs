@@ -16,6 +16,7 @@ pub mod mt940;
 pub mod open_items;
 pub mod remittance_csv;
 pub mod remt;
+pub mod settlements;
 pub mod xml;
 
 use std::borrow::Cow;

@@ -77,6 +77,7 @@ impl L {
     }
 }
 
+const SETTLEMENTS_HEADER: &str = "settlement_id,method,payout_reference,payout_date,currency,transaction_id,transaction_date,kind,gross_amount,fee_amount,net_amount,invoice_id,customer_id,payer_name\n";
 const ITEMS_HEADER: &str = "invoice_id,customer_id,customer_name,issue_date,due_date,currency,amount,open_amount,payment_reference\n";
 const CUSTOMERS: &str = "customer_id,name,aliases,ibans\n\
     C1,Établissements Martin et Fils,Martin Freres,FR7611111111111111111111111\n\
@@ -114,6 +115,8 @@ struct Scenario {
     items: &'static str,
     lines: Vec<L>,
     advices: &'static str,
+    /// Settlement report rows, after `SETTLEMENTS_HEADER`.
+    settlements: &'static str,
     config: Config,
     /// `line invoice amount kind` for allocations, `line amount reason` for
     /// exceptions; order free.
@@ -125,6 +128,7 @@ fn scenario(items: &'static str, lines: Vec<L>, expect: &'static str) -> Scenari
         items,
         lines,
         advices: "",
+        settlements: "",
         config: Config::default(),
         expect,
     }
@@ -139,7 +143,17 @@ fn check(name: &str, s: Scenario) -> recon::run::RunResult {
     } else {
         remittance_csv::parse("advices.csv", s.advices.as_bytes()).expect("advices")
     };
+    let settlements = if s.settlements.is_empty() {
+        Vec::new()
+    } else {
+        recon::parse::settlements::parse(
+            "settlements.csv",
+            format!("{SETTLEMENTS_HEADER}{}", s.settlements).as_bytes(),
+        )
+        .expect("settlements")
+    };
     let inputs = RunInputs {
+        settlements,
         lines: s.lines.iter().map(L::to_line).collect(),
         own_accounts: HashSet::from(["FR7630006000011234567890189".to_string()]),
         items,
@@ -612,6 +626,56 @@ fn remittance_advices() {
     s.advices = words;
     check(
         "a discrepancy is a dispute, not a discount; an advice without a payer name is never linked by amount",
+        s,
+    );
+}
+
+#[test]
+fn settlement_reports() {
+    let mut s = scenario(
+        "FA-2026-000001 C1 100.00\nFA-2026-000002 C2 60.00\nFA-2026-000003 C2 60.00 - 20\nFA-2026-000004 C3 40.00",
+        vec![
+            l("A", 5, "157.00", "STRIPE", "", "PAYOUT PO-1001"),
+            l("B", 6, "157.00", "STRIPE", "", "PAYOUT PO-1001"),
+        ],
+        "A FA-2026-000001 100.00 invoice\nA FA-2026-000002 60.00 invoice\nA - -3.00 bank_fee\n\
+         B 157.00 unknown_payer",
+    );
+    s.settlements = "PO-1,card,PO-1001,2026-03-05,EUR,t1,2026-03-04,charge,100.00,2.00,98.00,FA-2026-000001,,\n\
+        PO-1,card,PO-1001,2026-03-05,EUR,t2,2026-03-04,charge,60.00,1.00,59.00,,C2,\n";
+    check(
+        "charges by invoice and by customer + amount (twins: the oldest due); a payout is settled once",
+        s,
+    );
+
+    let mut s = scenario(
+        "FA-2026-000001 C1 100.00\nFA-2026-000004 C3 40.00",
+        vec![l("A", 5, "70.00", "ADYEN", "", "SETTLEMENT 8812")],
+        "A 70.00 partial_remittance",
+    );
+    s.settlements = "P8,psp,8812,2026-03-05,EUR,t1,2026-03-04,charge,100.00,0,100.00,FA-2026-000001,,\n\
+        P8,psp,8812,2026-03-05,EUR,t2,2026-03-04,refund,-30.00,0,-30.00,FA-2026-000004,,\n";
+    check(
+        "a refund of an invoice the payout does not pay is never guessed: the whole line to review",
+        s,
+    );
+
+    let mut s = scenario(
+        "FA-2026-000001 C1 100.00 0\nFA-2026-000004 C3 40.00",
+        vec![
+            l("A", 5, "140.00", "", "", "REMISE CHEQUES"),
+            l("B", 5, "90.00", "", "", "VERSEMENT CB"),
+            l("C", 5, "90.00", "", "", "VERSEMENT CB"),
+        ],
+        "A FA-2026-000004 40.00 invoice\nA 100.00 duplicate_payment\n\
+         B 90.00 unknown_payer\nC 90.00 unknown_payer",
+    );
+    s.settlements = "D1,cheque,,2026-03-04,EUR,c1,2026-03-03,charge,100.00,,100.00,FA-2026-000001,,\n\
+        D1,cheque,,2026-03-04,EUR,c2,2026-03-03,charge,40.00,,40.00,FA-2026-000004,,\n\
+        X1,card,,2026-03-05,EUR,t1,2026-03-04,charge,90.00,,90.00,,C1,\n\
+        X2,card,,2026-03-05,EUR,t2,2026-03-04,charge,90.00,,90.00,,C2,\n";
+    check(
+        "linked by amount and date when one payout fits (a cheque paying a settled invoice is a duplicate); two payouts of one amount: neither",
         s,
     );
 }

@@ -297,6 +297,7 @@ pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
         });
     }
     RunInputs {
+        settlements: Vec::new(),
         lines,
         own_accounts: HashSet::new(),
         items,
@@ -391,6 +392,7 @@ fn grouped_run_equals_one_pass_on_generated_data() {
     let load = || {
         let read = |name: &str| std::fs::read(dir.join(name)).expect("read");
         let mut inputs = RunInputs {
+            settlements: Vec::new(),
             lines: Vec::new(),
             own_accounts: HashSet::new(),
             items: recon::parse::open_items::parse("o", &read("open_items.csv")).expect("items"),

@@ -5,7 +5,7 @@
 //! and splices from other seeds, one to three at a time. No input may make
 //! a reader panic or hang, and every refusal must be a located error.
 //!
-//! `MUTATION_CASES` sets the cases per reader (default 20,000: 200,000 in
+//! `MUTATION_CASES` sets the cases per reader (default 20,000: 220,000 in
 //! CI); cases run in parallel, each from its own seed, so a failing case is
 //! replayed by its reader and number alone (`MUTATION_ONLY=reader:case`).
 //! `fuzz/` holds the cargo-fuzz targets over the same readers.
@@ -58,6 +58,22 @@ fn seeds() -> BTreeMap<Reader, Vec<(String, Vec<u8>)>> {
         Reader::Customers,
         "run/basic/customers.csv".into(),
         std::fs::read(basic.join("customers.csv")).unwrap(),
+    );
+    let payouts = crate::fixtures_dir().join("run/settlements");
+    add(
+        Reader::Settlements,
+        "run/settlements/settlements.csv".into(),
+        std::fs::read(payouts.join("settlements.csv")).unwrap(),
+    );
+    add(
+        Reader::Customers,
+        "run/settlements/customers.csv".into(),
+        std::fs::read(payouts.join("customers.csv")).unwrap(),
+    );
+    add(
+        Reader::OpenItems,
+        "run/settlements/open_items.csv".into(),
+        std::fs::read(payouts.join("open_items.csv")).unwrap(),
     );
     // Generated files: every statement format the generator writes, and
     // open items, customers and advices with its quoting and names.

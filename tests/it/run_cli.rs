@@ -478,3 +478,117 @@ fn the_manifest_names_the_commit_the_binary_was_built_from() {
         String::from_utf8_lossy(&replay.stderr)
     );
 }
+
+/// A card payout settles its rows' invoices with the fees as one
+/// `bank_fee` row; a PSP payout found by amount and date nets its refund;
+/// a cheque deposit settles the cheque it can place and leaves the other
+/// for review; a payout whose rows do not add up to the bank line is an
+/// `amount_mismatch` naming the difference. The run passes the contract
+/// checker, and replays with its settlement report.
+#[test]
+fn settlement_reports_settle_payouts_row_by_row() {
+    let out = scratch("settlements");
+    let dir = |name: &str| fixture(&format!("run/settlements/{name}"));
+    let statement = dir("statement.sta");
+    let output = recon()
+        .args(["run", "--open-items", &dir("open_items.csv")])
+        .args(["--customers", &dir("customers.csv")])
+        .args(["--statements", &statement])
+        .args(["--settlements", &dir("settlements.csv")])
+        .args(["--out", &out.display().to_string(), "--quiet"])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let allocations = std::fs::read_to_string(out.join("allocations.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = allocations
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let row = |invoice: &str, rule: &str| {
+        rows.iter()
+            .filter(|r| r[3] == invoice && r[8] == rule)
+            .map(|r| r[5])
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("FA-2026-000100", "card_payout"), ["120.00"]);
+    assert_eq!(
+        row("FA-2026-000101", "card_payout"),
+        ["80.00"],
+        "altered id"
+    );
+    assert_eq!(
+        row("FA-2026-000103", "card_payout"),
+        ["150.00"],
+        "partly by card"
+    );
+    assert_eq!(
+        row("FA-2026-000103", "invoice_number"),
+        ["50.00"],
+        "rest by transfer"
+    );
+    assert_eq!(
+        row("FA-2026-000104", "card_payout"),
+        ["99.00"],
+        "customer + amount"
+    );
+    assert_eq!(
+        row("", "card_payout"),
+        ["-11.74"],
+        "fees 1.80+1.20+2.25+1.49+5.00"
+    );
+    assert_eq!(
+        row("FA-2026-000102", "psp_payout"),
+        ["40.00"],
+        "50.00 less a 10.00 refund"
+    );
+    assert_eq!(row("", "psp_payout"), ["-0.50"]);
+    assert_eq!(row("FA-2026-000105", "cheque_deposit"), ["30.00"]);
+    assert!(row("FA-2026-000106", "card_payout").is_empty());
+    let exceptions = std::fs::read_to_string(out.join("exceptions.csv")).unwrap();
+    assert!(
+        exceptions.contains("45.00,credit,EUR,unknown_payer,")
+            && exceptions.contains("Dupont Inconnu: no single open item"),
+        "{exceptions}"
+    );
+    assert!(
+        exceptions.contains("98.00,credit,EUR,amount_mismatch,FA-2026-000106:0.700")
+            && exceptions
+                .contains("payout PO-2: rows net 100.00, bank line 98.00, difference -2.00"),
+        "{exceptions}"
+    );
+    let open_items = std::fs::read_to_string(out.join("open_items.csv")).unwrap();
+    assert!(
+        open_items
+            .contains("FA-2026-000102,C3,Petit Boulangerie,2026-05-03,2026-06-02,EUR,50.00,10.00")
+    );
+    assert!(
+        open_items.contains("FA-2026-000106,C2,Durand SA,2026-05-07,2026-06-06,EUR,100.00,100.00")
+    );
+    contract_check(&out, &[&statement], &dir("open_items.csv"));
+
+    let explain = recon()
+        .arg("explain")
+        .arg(&out)
+        .arg(rows[0][0])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert!(
+        text.contains("card payout PO-1 (payout reference)"),
+        "{text}"
+    );
+    let replay = recon().arg("replay").arg(&out).output().unwrap();
+    assert_eq!(
+        replay.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"role\": \"settlements\""), "{manifest}");
+}
