@@ -114,7 +114,7 @@ fn whole_run(c: &mut Criterion) {
         settlements: Vec::new(),
         config: None,
         out,
-        scratch: false,
+        outputs: recon::batch::Outputs::Durable,
     };
     let mut group = c.benchmark_group("run");
     group

@@ -238,13 +238,10 @@ pub struct ReplayError(pub String);
 
 /// Re-runs a finished run from its `manifest.json`: the inputs it names
 /// (resolved under `inputs_dir` when given), checked against their SHA-256,
-/// with the config it recorded, into `scratch`; then compares every output
+/// with the config it recorded, its outputs rendered and hashed in memory
+/// (nothing written); then compares every output
 /// file the manifest lists, byte for byte.
-pub fn replay(
-    run_dir: &Path,
-    inputs_dir: Option<&Path>,
-    scratch: &Path,
-) -> Result<Replay, ReplayError> {
+pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<Replay, ReplayError> {
     let fail = |message: String| ReplayError(message);
     let manifest_path = run_dir.join("manifest.json");
     let manifest: Value = std::fs::read(&manifest_path)
@@ -254,8 +251,7 @@ pub fn replay(
                 .map_err(|e| fail(format!("{}: not a manifest: {e}", manifest_path.display())))
         })?;
     let mut args = crate::batch::RunArgs {
-        out: scratch.to_path_buf(),
-        scratch: true,
+        outputs: crate::batch::Outputs::HashOnly,
         ..Default::default()
     };
     let mut expected: Vec<(std::path::PathBuf, String)> = Vec::new();
@@ -307,13 +303,11 @@ pub fn replay(
     let hashed = hashed
         .join()
         .map_err(|_| fail("hashing the run's outputs failed".into()))?;
-    executed.map_err(|e| fail(format!("the replayed run failed: {e}")))?;
+    let report = executed.map_err(|e| fail(format!("the replayed run failed: {e}")))?;
     // The inputs as the replayed run read them, in the manifest's order
     // (both sorted by role and path).
-    let replayed: Value = std::fs::read(scratch.join("manifest.json"))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| fail("the replayed run wrote no manifest".into()))?;
+    let replayed: Value = serde_json::from_slice(&report.manifest)
+        .map_err(|_| fail("the replayed run made no manifest".into()))?;
     let read_again = replayed["inputs"].as_array().map_or(&[][..], Vec::as_slice);
     for (index, (path, sha256)) in expected.iter().enumerate() {
         let now = read_again
@@ -338,7 +332,9 @@ pub fn replay(
             std::fs::read(&path).map_err(|e| fail(format!("{}: cannot read: {e}", path.display())))
         };
         let original = read(run_dir.join(&name))?;
-        let again = read(scratch.join(&name))?;
+        let mut again = Vec::new();
+        crate::output::run_files::render(&name, &report.result, &mut again)
+            .map_err(|e| fail(format!("{name}: cannot render again: {e}")))?;
         if original != again {
             let (line, detail) = first_difference(&original, &again);
             return Ok(Replay::Differs {

@@ -38,9 +38,21 @@ pub struct RunArgs {
     pub settlements: Vec<PathBuf>,
     pub config: Option<PathBuf>,
     pub out: PathBuf,
-    /// `out` is a scratch directory (a replay's): files are not synced to
-    /// disk, as nothing depends on them surviving a crash.
-    pub scratch: bool,
+    /// How the outputs are kept: synced to disk, written only, or only
+    /// hashed (a replay's: nothing is written, `out` is not touched).
+    pub outputs: Outputs,
+}
+
+/// What becomes of a run's output files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Outputs {
+    /// Written, synced to disk, then put in place in one step.
+    #[default]
+    Durable,
+    /// Written and put in place, not synced (a throwaway directory).
+    Scratch,
+    /// Rendered and hashed only; the report carries the manifest.
+    HashOnly,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +77,8 @@ impl RunFailure {
 pub struct RunReport {
     pub summary: Summary,
     pub warnings: Vec<String>,
+    /// The manifest as written (or, hash-only, as it would be).
+    pub manifest: Vec<u8>,
     pub result: RunResult,
 }
 
@@ -102,8 +116,10 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
             sha256: sha256_hex(bytes),
         });
     };
-    crate::output::write::prepare_out_dir(&args.out)
-        .map_err(|message| RunFailure::Input(file_error(&args.out, message)))?;
+    if args.outputs != Outputs::HashOnly {
+        crate::output::write::prepare_out_dir(&args.out)
+            .map_err(|message| RunFailure::Input(file_error(&args.out, message)))?;
+    }
     let config = match &args.config {
         Some(path) => {
             let bytes = read_file(path)?;
@@ -246,25 +262,16 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
             args.out.display()
         ))
     };
-    let mut staging = Staging::new(&args.out, !args.scratch).map_err(failed)?;
+    let mut staging = match args.outputs {
+        Outputs::HashOnly => Staging::hash_only(),
+        mode => Staging::new(&args.out, mode == Outputs::Durable).map_err(failed)?,
+    };
+    let mut manifest = Vec::new();
     let written = (|| {
-        staging.file("allocations.csv", |out| {
-            run_files::allocations_csv(&result, out)
-        })?;
-        staging.file("exceptions.csv", |out| {
-            run_files::exceptions_csv(&result, out)
-        })?;
-        staging.file("disputes.csv", |out| run_files::disputes_csv(&result, out))?;
-        staging.file("open_items.csv", |out| {
-            run_files::open_items_csv(&result, out)
-        })?;
-        staging.file("journal.fec.txt", |out| {
-            run_files::journal_fec(&result, out)
-        })?;
-        staging.file("decisions.jsonl", |out| {
-            run_files::decisions_jsonl(&result, out)
-        })?;
-        let manifest = manifest_json(&config_text, &records, &staging.hashes, &summary);
+        for name in run_files::FILES {
+            staging.file(name, |out| run_files::render(name, &result, out))?;
+        }
+        manifest = manifest_json(&config_text, &records, &staging.hashes, &summary);
         staging.file("manifest.json", |out| out.write_all(&manifest))
     })();
     match written {
@@ -281,6 +288,7 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
     Ok(RunReport {
         summary,
         warnings,
+        manifest,
         result,
     })
 }

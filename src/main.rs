@@ -167,17 +167,15 @@ fn main() -> ExitCode {
                 settlements,
                 config,
                 out,
-                scratch: false,
+                outputs: recon::batch::Outputs::Durable,
             };
             run_command(&args, json, quiet)
         }
         Command::Replay { run_dir, inputs } => {
-            let scratch = std::env::temp_dir().join(format!("recon-replay-{}", std::process::id()));
             if let Some(note) = recon::audit::other_build(&run_dir) {
                 eprintln!("note: {note}");
             }
-            let outcome = recon::audit::replay(&run_dir, inputs.as_deref(), &scratch);
-            let _ = std::fs::remove_dir_all(&scratch);
+            let outcome = recon::audit::replay(&run_dir, inputs.as_deref());
             match outcome {
                 Ok(recon::audit::Replay::Identical { files }) => {
                     println!("replay: {files} output files identical");
@@ -406,7 +404,7 @@ fn demo(lines: usize, seed: u64) -> ExitCode {
         settlements: Vec::new(),
         config: None,
         out: dir.join("out"),
-        scratch: true,
+        outputs: recon::batch::Outputs::Scratch,
     };
     let report = match recon::batch::execute(&args) {
         Ok(report) => report,

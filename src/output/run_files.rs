@@ -104,6 +104,30 @@ where
     })
 }
 
+/// The run's output files but the manifest, in the order they are written.
+pub const FILES: [&str; 6] = [
+    "allocations.csv",
+    "exceptions.csv",
+    "disputes.csv",
+    "open_items.csv",
+    "journal.fec.txt",
+    "decisions.jsonl",
+];
+
+/// One output file of the run by its name (every file but the manifest);
+/// `replay` renders a file again to name its first difference.
+pub fn render(name: &str, result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
+    match name {
+        "allocations.csv" => allocations_csv(result, out),
+        "exceptions.csv" => exceptions_csv(result, out),
+        "disputes.csv" => disputes_csv(result, out),
+        "open_items.csv" => open_items_csv(result, out),
+        "journal.fec.txt" => journal_fec(result, out),
+        "decisions.jsonl" => decisions_jsonl(result, out),
+        other => Err(io::Error::other(format!("no output file is named {other}"))),
+    }
+}
+
 pub fn allocations_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
     let header = [
         "line_id",

@@ -209,12 +209,17 @@ fn recover(parent: &Path, name: &str, out: &Path) -> io::Result<()> {
 /// Files written into a staging directory, put in place together by
 /// `commit`.
 pub struct Staging {
+    /// `None`: hash only, nothing written (`hash_only`).
+    target: Option<Target>,
+    /// (name, SHA-256) of every file staged, in order.
+    pub hashes: Vec<(String, String)>,
+}
+
+struct Target {
     out: PathBuf,
     staging: PathBuf,
     /// Files and directories synced to disk before they are put in place.
     durable: bool,
-    /// (name, SHA-256) of every file staged, in order.
-    pub hashes: Vec<(String, String)>,
 }
 
 impl Staging {
@@ -236,11 +241,21 @@ impl Staging {
         let _ = fs::remove_dir_all(&staging);
         fs::create_dir(&staging)?;
         Ok(Staging {
-            out,
-            staging,
-            durable,
+            target: Some(Target {
+                out,
+                staging,
+                durable,
+            }),
             hashes: Vec::new(),
         })
+    }
+
+    /// Files rendered and hashed, never written: what a replay compares.
+    pub fn hash_only() -> Staging {
+        Staging {
+            target: None,
+            hashes: Vec::new(),
+        }
     }
 
     /// Streams one file through `write` into the staging directory.
@@ -249,7 +264,17 @@ impl Staging {
         name: &str,
         write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
     ) -> io::Result<()> {
-        let file = fs::File::create(self.staging.join(name))?;
+        let Some(target) = &self.target else {
+            let mut out = Hashing {
+                inner: io::sink(),
+                hasher: Sha256::new(),
+            };
+            write(&mut out)?;
+            self.hashes
+                .push((name.to_string(), hex(&out.hasher.finalize())));
+            return Ok(());
+        };
+        let file = fs::File::create(target.staging.join(name))?;
         let mut out = Hashing {
             inner: BufWriter::with_capacity(1 << 20, file),
             hasher: Sha256::new(),
@@ -258,7 +283,7 @@ impl Staging {
         out.flush()?;
         let digest = out.hasher.finalize();
         let file = out.inner.into_inner().map_err(|e| e.into_error())?;
-        if self.durable {
+        if target.durable {
             file.sync_all()?;
         }
         self.hashes.push((name.to_string(), hex(&digest)));
@@ -269,11 +294,23 @@ impl Staging {
     /// comment). On error `--out` is as it was and the staging directory
     /// is removed.
     pub fn commit(self) -> io::Result<()> {
-        let result = self.replace();
-        let _ = fs::remove_dir_all(&self.staging);
+        let Some(target) = self.target else {
+            return Ok(());
+        };
+        let result = target.replace();
+        let _ = fs::remove_dir_all(&target.staging);
         result
     }
 
+    /// Removes the staging directory; `--out` is as it was.
+    pub fn abort(self) {
+        if let Some(target) = self.target {
+            let _ = fs::remove_dir_all(&target.staging);
+        }
+    }
+}
+
+impl Target {
     fn replace(&self) -> io::Result<()> {
         let parent = self.staging.parent().unwrap_or(Path::new("/"));
         if !self.out.exists() {
@@ -333,10 +370,5 @@ impl Staging {
             }
             Err(error) => Err(error),
         }
-    }
-
-    /// Removes the staging directory; `--out` is as it was.
-    pub fn abort(self) {
-        let _ = fs::remove_dir_all(&self.staging);
     }
 }

@@ -104,19 +104,11 @@ fn config() -> ProptestConfig {
 
 /// The run's files as the contract writes them.
 fn rendered(result: &RunResult) -> BTreeMap<&'static str, Vec<u8>> {
-    type Render = fn(&RunResult, &mut (dyn std::io::Write + Send)) -> std::io::Result<()>;
-    let files: [(&'static str, Render); 5] = [
-        ("allocations.csv", run_files::allocations_csv),
-        ("exceptions.csv", run_files::exceptions_csv),
-        ("disputes.csv", run_files::disputes_csv),
-        ("open_items.csv", run_files::open_items_csv),
-        ("journal.fec.txt", run_files::journal_fec),
-    ];
-    files
-        .into_iter()
-        .map(|(name, render)| {
+    run_files::FILES[..5]
+        .iter()
+        .map(|&name| {
             let mut bytes = Vec::new();
-            render(result, &mut bytes).expect("render");
+            run_files::render(name, result, &mut bytes).expect("render");
             (name, bytes)
         })
         .collect()
