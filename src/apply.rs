@@ -198,12 +198,7 @@ impl<'a> Book<'a> {
         let mut per_item: Vec<(u32, Decimal)> = Vec::new();
         for proposal in &outcome.proposals {
             match (proposal.kind, proposal.item) {
-                (Kind::Invoice, Some(item)) => {
-                    match per_item.iter_mut().find(|(i, _)| *i == item) {
-                        Some((_, total)) => *total += proposal.amount,
-                        None => per_item.push((item, proposal.amount)),
-                    }
-                }
+                (Kind::Invoice, Some(item)) => per_item.push((item, proposal.amount)),
                 (Kind::Invoice, None) => {
                     return Err(fail("an invoice row without an invoice".into()));
                 }
@@ -211,6 +206,16 @@ impl<'a> Book<'a> {
                 (_, None) => {}
             }
         }
+        // Summed per item by sorting (a payout may carry 10,000 rows).
+        per_item.sort_unstable_by_key(|p| p.0);
+        let mut merged: Vec<(u32, Decimal)> = Vec::with_capacity(per_item.len());
+        for (item, amount) in per_item {
+            match merged.last_mut() {
+                Some((last, total)) if *last == item => *total += amount,
+                _ => merged.push((item, amount)),
+            }
+        }
+        let per_item = merged;
         for &(item, amount) in &per_item {
             let open = self.open(item);
             let after = open - amount;

@@ -288,6 +288,8 @@ pub fn decide(line: &Line, cx: &Context<'_>, book: &Book, at: u32, how: &str, ou
     // Per item, what the payout's rows pay on it (charges less refunds and
     // chargebacks), in first-row order.
     let mut per_item: Vec<(u32, Decimal, &'static str)> = Vec::new();
+    // Item -> its position in `per_item` (a payout may have 10,000 rows).
+    let mut position: HashMap<u32, usize> = HashMap::new();
     let mut fees = Decimal::ZERO;
     let mut unexplained = Decimal::ZERO;
     let mut reason: Option<Reason> = None;
@@ -313,10 +315,9 @@ pub fn decide(line: &Line, cx: &Context<'_>, book: &Book, at: u32, how: &str, ou
             RowKind::Charge | RowKind::Refund | RowKind::Chargeback => {
                 let open = |item: u32| {
                     book.open(item)
-                        - per_item
-                            .iter()
-                            .find(|(i, _, _)| *i == item)
-                            .map_or(Decimal::ZERO, |p| p.1)
+                        - position
+                            .get(&item)
+                            .map_or(Decimal::ZERO, |&p| per_item[p].1)
                 };
                 let chosen = match plan.how {
                     "invoice_id" => match plan.items[..] {
@@ -339,9 +340,12 @@ pub fn decide(line: &Line, cx: &Context<'_>, book: &Book, at: u32, how: &str, ou
                     _ => None,
                 };
                 match chosen {
-                    Some(item) => match per_item.iter_mut().find(|(i, _, _)| *i == item) {
-                        Some(entry) => entry.1 += gross,
-                        None => per_item.push((item, gross, plan.how)),
+                    Some(item) => match position.get(&item) {
+                        Some(&at) => per_item[at].1 += gross,
+                        None => {
+                            position.insert(item, per_item.len());
+                            per_item.push((item, gross, plan.how));
+                        }
                     },
                     None if row.kind == RowKind::Charge => {
                         unexplained += gross;
