@@ -219,10 +219,16 @@ impl<'a> Book<'a> {
         for &(item, amount) in &per_item {
             let open = self.open(item);
             let after = open - amount;
+            // A return reopens an invoice, never beyond its amount.
+            let original = self.base[item as usize].amount;
+            let reopens = amount.is_sign_negative()
+                && original.is_sign_positive()
+                && open >= Decimal::ZERO
+                && after <= original;
             let passes_zero = (open.is_sign_positive() && after < Decimal::ZERO)
                 || (open.is_sign_negative() && after > Decimal::ZERO)
                 || (amount.is_sign_negative() != open.is_sign_negative() && !amount.is_zero());
-            if passes_zero || open.is_zero() {
+            if !reopens && (passes_zero || open.is_zero()) {
                 return Err(fail(format!(
                     "applying {amount} to an item open for {open} would pass zero"
                 )));

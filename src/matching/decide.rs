@@ -193,6 +193,10 @@ fn payer_confidence(how: PayerHow, score: f64) -> u16 {
 
 pub fn decide(line: &Line, evidence: &Evidence, cx: &Context<'_>, book: &Book) -> Outcome {
     let mut out = Outcome::default();
+    if let Some(rule) = evidence.returned {
+        super::returns::decide(line, evidence, cx, book, rule, &mut out);
+        return out;
+    }
     if !line.is_credit() {
         out.rule = "debit";
         out.note(|| "money out: not a customer receipt".into());

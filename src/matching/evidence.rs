@@ -125,6 +125,9 @@ pub struct Evidence {
     pub not_receivable: Option<&'static str>,
     /// The settlement report (payout) this line pays out, and how linked.
     pub settlement: Option<(u32, &'static str)>,
+    /// A debit returning an earlier receipt: the rule it decides under
+    /// (`returns::return_rule`).
+    pub returned: Option<&'static str>,
 }
 
 /// Words that mark a credit as no customer's payment (upper case, accents
@@ -173,6 +176,12 @@ pub struct Context<'a> {
 pub fn gather(line: &Line, cx: &Context<'_>) -> Evidence {
     let mut evidence = Evidence::default();
     if !line.is_credit() {
+        // Money out: only a return of an earlier receipt is looked into,
+        // for the invoice it names.
+        if let Some(rule) = super::returns::return_rule(line) {
+            evidence.returned = Some(rule);
+            scan_references(line, cx, &mut evidence);
+        }
         return evidence;
     }
     scan_references(line, cx, &mut evidence);

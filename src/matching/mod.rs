@@ -15,6 +15,7 @@
 pub mod decide;
 pub mod evidence;
 pub mod index;
+pub mod returns;
 pub mod settlement;
 pub mod subset;
 pub mod text;

@@ -679,3 +679,58 @@ fn settlement_reports() {
         s,
     );
 }
+
+#[test]
+fn returns_reopen_the_invoice_they_name() {
+    let mut returned = l("R", 9, "-120.00", "", "", "RETOUR PRLV SEPA MOTIF AM04");
+    returned.end_to_end = "FA-2026-000001";
+    let mut collected = l("A", 2, "120.00", "", "", "PRLV SEPA");
+    collected.end_to_end = "FA-2026-000001";
+    let s = scenario(
+        "FA-2026-000001 C1 120.00\nFA-2026-000002 C2 80.00 30.00\nFA-2026-000003 C3 50.00",
+        vec![
+            collected,
+            returned,
+            l("B", 9, "-80.00", "", "", "CHEQUE IMPAYE FA-2026-000002"),
+            l("C", 9, "-45.00", "", "", "REJET PRLV MD06"),
+            l(
+                "D",
+                9,
+                "-50.00",
+                "",
+                "",
+                "RETURN FA-2026-000001 FA-2026-000003",
+            ),
+            l("E", 9, "-12.00", "", "", "FRAIS TENUE DE COMPTE"),
+        ],
+        "A FA-2026-000001 120.00 invoice\n\
+         R FA-2026-000001 -120.00 invoice\n\
+         B 80.00 amount_mismatch\n\
+         C 45.00 no_candidate\n\
+         D 50.00 ambiguous\n\
+         E 12.00 not_receivable",
+    );
+    let result = check(
+        "a return reopens what was settled, never more; an untied or ambiguous return goes to a person; other debits stay not receivable",
+        s,
+    );
+    let rules: Vec<&str> = result.decisions.iter().map(|d| d.outcome.rule).collect();
+    assert_eq!(
+        rules,
+        [
+            "invoice_number",
+            "return_AM04",
+            "cheque_returned",
+            "return_MD06",
+            "return",
+            "debit"
+        ]
+    );
+    // Reopened: open again for its full amount.
+    let at = result
+        .items
+        .iter()
+        .position(|i| i.invoice_id == "FA-2026-000001")
+        .unwrap();
+    assert_eq!(result.open_after[at].to_string(), "120.00");
+}

@@ -483,7 +483,8 @@ fn the_manifest_names_the_commit_the_binary_was_built_from() {
 /// `bank_fee` row; a PSP payout found by amount and date nets its refund;
 /// a cheque deposit settles the cheque it can place and leaves the other
 /// for review; a payout whose rows do not add up to the bank line is an
-/// `amount_mismatch` naming the difference. The run passes the contract
+/// `amount_mismatch` naming the difference; a direct-debit return reopens
+/// the invoice the deposit settled. The run passes the contract
 /// checker, and replays with its settlement report.
 #[test]
 fn settlement_reports_settle_payouts_row_by_row() {
@@ -548,6 +549,7 @@ fn settlement_reports_settle_payouts_row_by_row() {
     );
     assert_eq!(row("", "psp_payout"), ["-0.50"]);
     assert_eq!(row("FA-2026-000105", "cheque_deposit"), ["30.00"]);
+    assert_eq!(row("FA-2026-000105", "return_MD06"), ["-30.00"], "reopened");
     assert!(row("FA-2026-000106", "card_payout").is_empty());
     let exceptions = std::fs::read_to_string(out.join("exceptions.csv")).unwrap();
     assert!(

@@ -1,0 +1,194 @@
+//! Money that goes back out: a direct debit returned or rejected by the
+//! payer's bank (SEPA R-transactions: AC04 account closed, AM04
+//! insufficient funds, MD06 refund claimed, MS02 refused, ...) and a
+//! bounced cheque. Such a debit reopens the invoice its collection or
+//! deposit settled: an `invoice` row with a negative amount, the reason in
+//! the rule column. A return the engine cannot tie to one settled invoice is
+//! an exception, never a guess.
+
+use rust_decimal::Decimal;
+
+use super::Line;
+use super::decide::{Kind, Outcome, Proposal, Reason, Suggestion};
+use super::evidence::{Context, Evidence, RefKind};
+use crate::apply::Book;
+
+/// SEPA R-transaction reason codes (ISO 20022 ExternalReturnReason1Code
+/// and the rejects' codes), each with its rule name.
+const REASON_CODES: &[(&str, &str)] = &[
+    ("AC01", "return_AC01"),
+    ("AC04", "return_AC04"),
+    ("AC06", "return_AC06"),
+    ("AC13", "return_AC13"),
+    ("AG01", "return_AG01"),
+    ("AG02", "return_AG02"),
+    ("AM04", "return_AM04"),
+    ("AM05", "return_AM05"),
+    ("BE05", "return_BE05"),
+    ("CNOR", "return_CNOR"),
+    ("DNOR", "return_DNOR"),
+    ("FF01", "return_FF01"),
+    ("MD01", "return_MD01"),
+    ("MD02", "return_MD02"),
+    ("MD06", "return_MD06"),
+    ("MD07", "return_MD07"),
+    ("MS02", "return_MS02"),
+    ("MS03", "return_MS03"),
+    ("RC01", "return_RC01"),
+    ("RR01", "return_RR01"),
+    ("RR02", "return_RR02"),
+    ("RR03", "return_RR03"),
+    ("RR04", "return_RR04"),
+    ("SL01", "return_SL01"),
+];
+
+/// Words that make a debit a return when no code says so (upper case,
+/// accents folded).
+const RETURN_WORDS: &[&str] = &[
+    "RETOUR",
+    "REJET",
+    "IMPAYE",
+    "RETURN",
+    "REVERSAL",
+    "UNPAID",
+    "RUCKLASTSCHRIFT",
+    "RUECKLASTSCHRIFT",
+];
+
+/// Whether a debit line returns an earlier receipt, and the rule it
+/// decides under: `return_<CODE>` for a known reason code, `cheque_returned`
+/// for a bounced cheque, `return` otherwise. `None` for any other line.
+pub fn return_rule(line: &Line) -> Option<&'static str> {
+    if line.is_credit() {
+        return None;
+    }
+    let text = crate::matching::text::fold(&format!(
+        "{} {} {} {}",
+        line.return_reason.as_deref().unwrap_or(""),
+        line.remittance_text,
+        line.other_text,
+        line.bank_tx_code
+    ))
+    .to_ascii_uppercase();
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let coded = line
+        .return_reason
+        .as_deref()
+        .map(str::trim)
+        .and_then(|code| {
+            REASON_CODES
+                .iter()
+                .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        });
+    let worded = words.iter().any(|w| RETURN_WORDS.contains(w));
+    if let Some((_, rule)) = coded {
+        return Some(rule);
+    }
+    if !worded {
+        return None;
+    }
+    if words
+        .iter()
+        .any(|w| matches!(*w, "CHEQUE" | "CHQ" | "CHECK"))
+    {
+        return Some("cheque_returned");
+    }
+    Some(
+        words
+            .iter()
+            .find_map(|w| REASON_CODES.iter().find(|(c, _)| c == w))
+            .map_or("return", |(_, rule)| rule),
+    )
+}
+
+/// Reopens the one settled invoice a return names (see the module comment).
+pub fn decide(
+    line: &Line,
+    evidence: &Evidence,
+    cx: &Context<'_>,
+    book: &Book,
+    rule: &'static str,
+    out: &mut Outcome,
+) {
+    out.rule = rule;
+    let returned = -line.amount;
+    // Fragments are too weak to take money back on.
+    let mut named: Vec<(u32, RefKind)> = evidence
+        .references
+        .iter()
+        .filter(|h| h.kind < RefKind::InvoiceFragment)
+        .map(|h| (h.item, h.kind))
+        .collect();
+    named.sort_unstable();
+    named.dedup_by_key(|h| h.0);
+    let paid = |item: u32| cx.items[item as usize].amount - book.open(item);
+    match named[..] {
+        [] => {
+            let detail = format!(
+                "{}: no invoice named in the line; find the collection or deposit it returns",
+                rule.replace('_', " ")
+            );
+            out.note(|| detail.clone());
+            out.review_detailed(returned, Reason::NoCandidate, Vec::new(), Some(detail));
+        }
+        [(item, kind)] => {
+            let invoice = &cx.items[item as usize];
+            if invoice.amount.is_sign_positive() && paid(item) >= returned {
+                out.note(|| {
+                    format!(
+                        "{} returns {returned} of {} ({} settled): reopened",
+                        rule.replace('_', " "),
+                        invoice.invoice_id,
+                        paid(item)
+                    )
+                });
+                out.proposals.push(Proposal {
+                    item: Some(item),
+                    kind: Kind::Invoice,
+                    amount: line.amount,
+                    rule,
+                    confidence: kind.confidence(),
+                });
+                out.customer = Some((cx.index.item_customer[item as usize], "return"));
+            } else {
+                let detail = format!(
+                    "{} of {returned} names {}, of which only {} is settled",
+                    rule.replace('_', " "),
+                    invoice.invoice_id,
+                    paid(item).max(Decimal::ZERO)
+                );
+                out.note(|| detail.clone());
+                out.review_detailed(
+                    returned,
+                    Reason::AmountMismatch,
+                    vec![Suggestion {
+                        items: vec![item],
+                        score: 500,
+                    }],
+                    Some(detail),
+                );
+            }
+        }
+        _ => {
+            let detail = format!(
+                "{} names {} invoices; which one it returns is for a person",
+                rule.replace('_', " "),
+                named.len()
+            );
+            out.note(|| detail.clone());
+            let suggestions = named
+                .iter()
+                .filter(|&&(item, _)| paid(item) >= returned)
+                .take(3)
+                .map(|&(item, _)| Suggestion {
+                    items: vec![item],
+                    score: 600,
+                })
+                .collect();
+            out.review_detailed(returned, Reason::Ambiguous, suggestions, Some(detail));
+        }
+    }
+}
