@@ -111,7 +111,7 @@ fn whole_run(c: &mut Criterion) {
         customers: Some(dir.join("customers.csv")),
         statements: vec![dir.join("statements")],
         remittances: vec![dir.join("remittances")],
-        settlements: Vec::new(),
+        settlements: vec![dir.join("settlements")],
         config: None,
         out,
         outputs: recon::batch::Outputs::Durable,

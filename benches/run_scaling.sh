@@ -21,7 +21,7 @@ for lines in 100000 1000000; do
       rm -rf "$dir/out"
       /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$recon" run --threads "$threads" \
         --open-items "$dir/open_items.csv" --customers "$dir/customers.csv" \
-        --statements "$dir/statements" --remittances "$dir/remittances" --out "$dir/out" > "$dir/summary.txt"
+        --statements "$dir/statements" --remittances "$dir/remittances" --settlements "$dir/settlements" --out "$dir/out" > "$dir/summary.txt"
       read -r wall rss < "$dir/time.txt"
       walls+=("$wall")
       echo "lines=$lines threads=$threads wall=${wall}s peak_rss=$((rss / 1024))MiB $(grep '^time' "$dir/summary.txt" | sed 's/^time *//')"

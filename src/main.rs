@@ -401,7 +401,7 @@ fn demo(lines: usize, seed: u64) -> ExitCode {
         customers: Some(data.join("customers.csv")),
         statements: vec![data.join("statements")],
         remittances: vec![data.join("remittances")],
-        settlements: Vec::new(),
+        settlements: vec![data.join("settlements")],
         config: None,
         out: dir.join("out"),
         outputs: recon::batch::Outputs::Scratch,

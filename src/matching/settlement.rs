@@ -337,6 +337,19 @@ pub fn decide(line: &Line, cx: &Context<'_>, book: &Book, at: u32, how: &str, ou
                             _ => None,
                         }
                     }
+                    // Money given back to a customer the payout names
+                    // only: the one invoice of theirs it pays.
+                    "none" if row.kind != RowKind::Charge => {
+                        let theirs: Vec<u32> = per_item
+                            .iter()
+                            .map(|p| p.0)
+                            .filter(|&i| Some(cx.index.item_customer[i as usize]) == plan.customer)
+                            .collect();
+                        match theirs[..] {
+                            [one] => Some(one),
+                            _ => None,
+                        }
+                    }
                     _ => None,
                 };
                 match chosen {

@@ -59,7 +59,7 @@ pub struct SynthSummary {
 /// the realised shares differ slightly; `split` lines bring 1-2 follow-up
 /// lines, counted as `split` too).
 pub const SITUATIONS: &[(&str, u32)] = &[
-    ("clean", 265),
+    ("clean", 220),
     ("noisy_reference", 140),
     ("rf_reference", 60),
     ("iban_only", 60),
@@ -81,6 +81,12 @@ pub const SITUATIONS: &[(&str, u32)] = &[
     ("debit", 110),
     ("twins", 15),
     ("cheque_batch", 15),
+    // Settlement reports (`settlements/payouts.csv`) and returns.
+    ("card_payout", 15),
+    ("psp_payout", 10),
+    ("cheque_deposit", 10),
+    ("payout_mismatch", 5),
+    ("direct_debit_return", 5),
 ];
 
 /// Lines per statement file at most: 20,000 keeps a CAMT file near 30 MB.
@@ -147,9 +153,14 @@ enum Situation {
     Debit,
     Twins,
     ChequeBatch,
+    CardPayout,
+    PspPayout,
+    ChequeDeposit,
+    PayoutMismatch,
+    DirectDebitReturn,
 }
 
-const ALL: [Situation; 21] = [
+const ALL: [Situation; 26] = [
     Situation::Clean,
     Situation::NoisyReference,
     Situation::RfReference,
@@ -171,6 +182,11 @@ const ALL: [Situation; 21] = [
     Situation::Debit,
     Situation::Twins,
     Situation::ChequeBatch,
+    Situation::CardPayout,
+    Situation::PspPayout,
+    Situation::ChequeDeposit,
+    Situation::PayoutMismatch,
+    Situation::DirectDebitReturn,
 ];
 
 impl Situation {
@@ -292,6 +308,9 @@ struct Generator {
     pending: BTreeMap<(usize, u64), Pending>,
     pending_seq: u64,
     advices: String,
+    /// `settlements/payouts.csv`.
+    settlements: String,
+    next_payout: u64,
     truth: String,
 }
 
@@ -474,10 +493,171 @@ impl Generator {
             advices: String::from(
                 "advice_id,payer_name,payment_date,payment_amount,currency,invoice_id,paid_amount,payment_reference,deduction_amount,deduction_reason\n",
             ),
+            settlements: String::from(
+                "settlement_id,method,payout_reference,payout_date,currency,transaction_id,transaction_date,kind,gross_amount,fee_amount,net_amount,invoice_id,customer_id,payer_name\n",
+            ),
+            next_payout: 1,
             truth: String::from(
                 "bank_ref,situation,matchable,customer_id,amount,expected_invoices,expected_adjustments,expected_reason\n",
             ),
         }
+    }
+
+    /// A payout of a card acquirer, a payment provider or a cheque deposit:
+    /// its settlement rows written to `settlements`, its bank line and
+    /// truth returned. Charges name their invoice (as issued, or with
+    /// spaces), or, for a customer with no other items, only the customer;
+    /// a card payout carries a refund now and then and a monthly fee row.
+    /// `mismatch`: the bank credits a different amount than the rows say.
+    fn payout(&mut self, situation: Situation, day: i64, mismatch: bool) -> Option<(Line, Truth)> {
+        use Situation as S;
+        let (method, fee_permille, fixed_fee) = match situation {
+            S::PspPayout => ("psp", 29, 25),
+            S::ChequeDeposit => ("cheque", 0, 0),
+            _ => ("card", 14, 10),
+        };
+        let id = self.next_payout;
+        self.next_payout += 1;
+        let settlement_id = format!("ST{id:07}");
+        // Letters and digits no invoice number resembles.
+        let reference = (situation != S::PspPayout).then(|| {
+            let letter = char::from(b'A' + (id % 26) as u8);
+            format!("TR{id:06}{letter}K")
+        });
+        let count = self.rng.range(3, 12) as usize;
+        let mut rows = String::new();
+        let mut invoices: Vec<(String, Cents)> = Vec::new();
+        let mut customers: Vec<String> = Vec::new();
+        let (mut net_total, mut fees) = (0, 0);
+        for n in 0..count {
+            let by_customer = self.rng.chance(15);
+            let customer = if by_customer {
+                self.reserved_customer()?
+            } else {
+                self.normal_customer()
+            };
+            let amount = self.amount();
+            let at = self.invoice_for(customer, day, amount);
+            let item = self.items[at];
+            let fee = amount * fee_permille / 1000 + fixed_fee;
+            let quoted = if by_customer {
+                String::new()
+            } else if self.rng.chance(20) {
+                item.id().replace('-', " ")
+            } else {
+                item.id()
+            };
+            let customer_id = self.customers[customer].id.clone();
+            let _ = writeln!(
+                rows,
+                "{settlement_id},{method},{},{},EUR,{settlement_id}-{n},{},charge,{},{},{},{quoted},{},",
+                reference.as_deref().unwrap_or(""),
+                iso_date(day),
+                iso_date(day - 1),
+                dec(amount),
+                dec(fee),
+                dec(amount - fee),
+                if by_customer {
+                    customer_id.as_str()
+                } else {
+                    ""
+                },
+            );
+            net_total += amount - fee;
+            fees += fee;
+            let mut paid = amount;
+            if method == "card" && self.rng.chance(8) {
+                // A partial refund of the same invoice, in the same payout.
+                let refund = amount * self.rng.range(10, 50) / 100;
+                let _ = writeln!(
+                    rows,
+                    "{settlement_id},{method},{},{},EUR,{settlement_id}-{n}r,{},refund,-{},0,-{},{quoted},{},",
+                    reference.as_deref().unwrap_or(""),
+                    iso_date(day),
+                    iso_date(day),
+                    dec(refund),
+                    dec(refund),
+                    if by_customer {
+                        customer_id.as_str()
+                    } else {
+                        ""
+                    },
+                );
+                net_total -= refund;
+                paid -= refund;
+            }
+            invoices.push((item.id(), paid));
+            if !customers.contains(&customer_id) {
+                customers.push(customer_id);
+            }
+        }
+        if method == "card" && self.rng.chance(30) {
+            let fee = self.rng.range(100, 2_000);
+            let _ = writeln!(
+                rows,
+                "{settlement_id},{method},{},{},EUR,{settlement_id}-fee,{},fee,-{},0,-{},,,",
+                reference.as_deref().unwrap_or(""),
+                iso_date(day),
+                iso_date(day),
+                dec(fee),
+                dec(fee),
+            );
+            net_total -= fee;
+            fees += fee;
+        }
+        self.settlements.push_str(&rows);
+        let delta = if mismatch {
+            self.rng.range(1, 5_000) * if self.rng.chance(50) { 1 } else { -1 }
+        } else {
+            0
+        };
+        let amount = net_total + delta;
+        if amount <= 0 {
+            return None;
+        }
+        let (label, party, text) = match situation {
+            S::PspPayout => (
+                "VIR SEPA RECU",
+                "PAYPAL EUROPE S.A R.L",
+                "VERSEMENT PAYPAL".to_string(),
+            ),
+            S::ChequeDeposit => (
+                "REMISE CHEQUES",
+                "",
+                format!("REMISE {} CHQ {count}", reference.as_deref().unwrap_or("")),
+            ),
+            _ => (
+                "VIR SEPA RECU",
+                "STRIPE PAYMENTS EUROPE LTD",
+                format!("STRIPE PAYOUT {}", reference.as_deref().unwrap_or("")),
+            ),
+        };
+        let line = Line {
+            bank_ref: String::new(),
+            day,
+            amount,
+            label,
+            party_name: (!party.is_empty()).then(|| party.to_string()),
+            party_iban: None,
+            end_to_end: None,
+            text,
+            wrap_at: None,
+            creditor_ref: None,
+            fee: 0,
+            cheques: Vec::new(),
+        };
+        let customers = customers.join(";");
+        Some(if mismatch {
+            (
+                line,
+                Truth::exception(situation, "", amount, "amount_mismatch"),
+            )
+        } else {
+            let mut truth = Truth::applied(situation, &customers, amount);
+            truth.invoices = invoices;
+            truth.adjustments.push(("bank_fee", -fees));
+            (line, truth)
+        })
     }
 
     fn day_of(&self, index: usize) -> i64 {
@@ -1122,6 +1302,58 @@ impl Generator {
                     Truth::exception(situation, "", amount, "not_receivable"),
                 ))
             }
+            S::CardPayout | S::PspPayout | S::ChequeDeposit => self.payout(situation, day, false),
+            S::PayoutMismatch => self.payout(situation, day, true),
+            S::DirectDebitReturn => {
+                // A collection, and days later its return by the payer's
+                // bank, which reopens the invoice.
+                let customer = self.normal_customer();
+                let amount = self.amount();
+                let at = self.invoice_for(customer, day, amount);
+                let item = self.items[at];
+                let back = day + self.rng.range(2, 8);
+                let later = self.index_for_day(back).max(index + 1);
+                if later >= self.lines_total {
+                    return None;
+                }
+                let customer_id = self.customers[customer].id.clone();
+                let name = payer_variant(&mut self.rng, &self.customers[customer]);
+                let collection = Line {
+                    bank_ref: String::new(),
+                    day,
+                    amount,
+                    label: "PRLV SEPA",
+                    party_name: Some(name.clone()),
+                    party_iban: None,
+                    end_to_end: Some(item.id()),
+                    text: format!("PRLV SEPA {}", item.id()),
+                    wrap_at: None,
+                    creditor_ref: None,
+                    fee: 0,
+                    cheques: Vec::new(),
+                };
+                let code = *self.rng.pick(&["AM04", "AC04", "MD06", "MS02"]);
+                let returned = Line {
+                    amount: -amount,
+                    day: back,
+                    label: "RETOUR PRLV",
+                    text: format!("RETOUR PRLV SEPA MOTIF {code} {}", item.id()),
+                    ..collection.clone()
+                };
+                let mut truth = Truth::applied(situation, &customer_id, -amount);
+                truth.invoices.push((item.id(), -amount));
+                self.pending_seq += 1;
+                self.pending.insert(
+                    (later, self.pending_seq),
+                    Pending {
+                        line: returned,
+                        truth,
+                    },
+                );
+                let mut truth = Truth::applied(situation, &customer_id, amount);
+                truth.invoices.push((item.id(), amount));
+                Some((collection, truth))
+            }
             S::ChequeBatch => {
                 let count = self.rng.range(2, 5) as usize;
                 let mut cheques = Vec::with_capacity(count);
@@ -1390,6 +1622,8 @@ pub fn generate(
 
     let advices = std::mem::take(&mut generator.advices);
     emitter.file("remittances/advices.csv", advices.as_bytes())?;
+    let settlements = std::mem::take(&mut generator.settlements);
+    emitter.file("settlements/payouts.csv", settlements.as_bytes())?;
     let truth = std::mem::take(&mut generator.truth);
     emitter.file("truth.csv", truth.as_bytes())?;
 

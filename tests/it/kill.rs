@@ -73,6 +73,7 @@ fn a_run_killed_at_any_moment_leaves_the_previous_or_the_new_outputs() {
         // complete output sets to tell apart.
         if with_advices {
             command.arg("--remittances").arg(data.join("remittances"));
+            command.arg("--settlements").arg(data.join("settlements"));
         }
         command.arg("--out").arg(out).arg("--quiet");
         command

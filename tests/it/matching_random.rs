@@ -392,7 +392,8 @@ fn grouped_run_equals_one_pass_on_generated_data() {
     let load = || {
         let read = |name: &str| std::fs::read(dir.join(name)).expect("read");
         let mut inputs = RunInputs {
-            settlements: Vec::new(),
+            settlements: recon::parse::settlements::parse("s", &read("settlements/payouts.csv"))
+                .expect("settlements"),
             lines: Vec::new(),
             own_accounts: HashSet::new(),
             items: recon::parse::open_items::parse("o", &read("open_items.csv")).expect("items"),

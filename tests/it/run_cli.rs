@@ -279,6 +279,8 @@ fn generated_run_passes_the_checker_and_meets_the_targets() {
             &format!("{data_text}/statements"),
             "--remittances",
             &format!("{data_text}/remittances"),
+            "--settlements",
+            &format!("{data_text}/settlements"),
         ])
         .args(["--out", &out.display().to_string(), "--quiet"])
         .output()
