@@ -13,7 +13,7 @@ data=target/bench-data
 mkdir -p "$data"
 for lines in 100000 1000000; do
   dir="$data/run-$lines"
-  [ -f "$dir/truth.csv" ] || "$recon" gen --lines "$lines" --seed 7 "$dir" >/dev/null
+  [ -d "$dir/settlements" ] || "$recon" gen --lines "$lines" --seed 7 "$dir" >/dev/null
   for threads in 2 1; do
     [ "$lines" = 1000000 ] && [ "$threads" = 1 ] && runs=1 || runs=$repeat
     walls=()
