@@ -195,8 +195,7 @@ pub fn gather(line: &Line, cx: &Context<'_>) -> Evidence {
             .all(|h| h.kind <= RefKind::InvoiceNumber);
     identify_payer(line, cx, strong, &mut evidence);
     link_advices_by_amount(line, cx, &mut evidence);
-    evidence.settlement =
-        super::settlement::link(line, cx, !evidence.references.is_empty());
+    evidence.settlement = super::settlement::link(line, cx, !evidence.references.is_empty());
     if !line.payer_iban.is_empty() && cx.own_accounts.contains(&line.payer_iban) {
         evidence.not_receivable = Some(INTERNAL_TRANSFER);
     } else if evidence.payer.is_none() {

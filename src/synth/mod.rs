@@ -526,6 +526,30 @@ impl Generator {
         });
         let count = self.rng.range(3, 12) as usize;
         let mut rows = String::new();
+        let head = format!(
+            "{settlement_id},{method},{},{}",
+            reference.as_deref().unwrap_or(""),
+            iso_date(day)
+        );
+        // One settlement row: transaction, its day, kind, gross, fee,
+        // invoice as quoted, customer.
+        let row = |rows: &mut String,
+                   transaction: &str,
+                   day: i64,
+                   kind: &str,
+                   gross: Cents,
+                   fee: Cents,
+                   invoice: &str,
+                   customer: &str| {
+            let _ = writeln!(
+                rows,
+                "{head},EUR,{transaction},{},{kind},{},{},{},{invoice},{customer},",
+                iso_date(day),
+                dec(gross),
+                dec(fee),
+                dec(gross - fee)
+            );
+        };
         let mut invoices: Vec<(String, Cents)> = Vec::new();
         let mut customers: Vec<String> = Vec::new();
         let (mut net_total, mut fees) = (0, 0);
@@ -548,20 +572,21 @@ impl Generator {
                 item.id()
             };
             let customer_id = self.customers[customer].id.clone();
-            let _ = writeln!(
-                rows,
-                "{settlement_id},{method},{},{},EUR,{settlement_id}-{n},{},charge,{},{},{},{quoted},{},",
-                reference.as_deref().unwrap_or(""),
-                iso_date(day),
-                iso_date(day - 1),
-                dec(amount),
-                dec(fee),
-                dec(amount - fee),
-                if by_customer {
-                    customer_id.as_str()
-                } else {
-                    ""
-                },
+            let payer = if by_customer {
+                customer_id.as_str()
+            } else {
+                ""
+            };
+            let transaction = format!("{settlement_id}-{n}");
+            row(
+                &mut rows,
+                &transaction,
+                day - 1,
+                "charge",
+                amount,
+                fee,
+                &quoted,
+                payer,
             );
             net_total += amount - fee;
             fees += fee;
@@ -569,19 +594,16 @@ impl Generator {
             if method == "card" && self.rng.chance(8) {
                 // A partial refund of the same invoice, in the same payout.
                 let refund = amount * self.rng.range(10, 50) / 100;
-                let _ = writeln!(
-                    rows,
-                    "{settlement_id},{method},{},{},EUR,{settlement_id}-{n}r,{},refund,-{},0,-{},{quoted},{},",
-                    reference.as_deref().unwrap_or(""),
-                    iso_date(day),
-                    iso_date(day),
-                    dec(refund),
-                    dec(refund),
-                    if by_customer {
-                        customer_id.as_str()
-                    } else {
-                        ""
-                    },
+                let transaction = format!("{settlement_id}-{n}r");
+                row(
+                    &mut rows,
+                    &transaction,
+                    day,
+                    "refund",
+                    -refund,
+                    0,
+                    &quoted,
+                    payer,
                 );
                 net_total -= refund;
                 paid -= refund;
@@ -593,15 +615,8 @@ impl Generator {
         }
         if method == "card" && self.rng.chance(30) {
             let fee = self.rng.range(100, 2_000);
-            let _ = writeln!(
-                rows,
-                "{settlement_id},{method},{},{},EUR,{settlement_id}-fee,{},fee,-{},0,-{},,,",
-                reference.as_deref().unwrap_or(""),
-                iso_date(day),
-                iso_date(day),
-                dec(fee),
-                dec(fee),
-            );
+            let transaction = format!("{settlement_id}-fee");
+            row(&mut rows, &transaction, day, "fee", -fee, 0, "", "");
             net_total -= fee;
             fees += fee;
         }
