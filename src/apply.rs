@@ -222,6 +222,7 @@ impl<'a> Book<'a> {
             // A return reopens an invoice, never beyond its amount.
             let original = self.base[item as usize].amount;
             let reopens = amount.is_sign_negative()
+                && crate::matching::returns::is_return_rule(outcome.rule)
                 && original.is_sign_positive()
                 && open >= Decimal::ZERO
                 && after <= original;
@@ -265,7 +266,8 @@ impl<'a> Book<'a> {
         {
             self.learned_ibans.entry(iban.clone()).or_insert(*customer);
         }
-        Ok(!per_item.is_empty())
+        // A return reopens: it settles nothing, so takes no lettrage code.
+        Ok(per_item.iter().any(|(_, amount)| amount.is_sign_positive()))
     }
 }
 

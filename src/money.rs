@@ -49,7 +49,9 @@ pub fn parse_amount_with(text: &str, sep: char) -> Result<Decimal, String> {
     // a panic.
     let mut value = Decimal::try_from_i128_with_scale(mantissa, fraction.len() as u32)
         .map_err(|_| format!("amount out of range: {trimmed:?}"))?;
-    if negative {
+    // `-0.00` is zero, not a negative amount (an open amount of `-0.00`
+    // would otherwise read as a credit note's).
+    if negative && !value.is_zero() {
         value.set_sign_negative(true);
     }
     Ok(value)

@@ -83,11 +83,13 @@ pub fn return_rule(line: &Line) -> Option<&'static str> {
                 .iter()
                 .find(|(c, _)| c.eq_ignore_ascii_case(code))
         });
-    let worded = words.iter().any(|w| RETURN_WORDS.contains(w));
     if let Some((_, rule)) = coded {
         return Some(rule);
     }
-    if !worded {
+    // A return word alone also says "goods returned" (a refund to a
+    // customer): only with a direct-debit or cheque word, or a reason code,
+    // is it money the bank took back.
+    if !words.iter().any(|w| RETURN_WORDS.contains(w)) {
         return None;
     }
     if words
@@ -96,13 +98,32 @@ pub fn return_rule(line: &Line) -> Option<&'static str> {
     {
         return Some("cheque_returned");
     }
-    Some(
-        words
-            .iter()
-            .find_map(|w| REASON_CODES.iter().find(|(c, _)| c == w))
-            .map_or("return", |(_, rule)| rule),
-    )
+    if let Some((_, rule)) = words
+        .iter()
+        .find_map(|w| REASON_CODES.iter().find(|(c, _)| c == w))
+    {
+        return Some(rule);
+    }
+    let direct_debit = words.iter().any(|w| DIRECT_DEBIT_WORDS.contains(w))
+        || line.bank_tx_code.to_ascii_uppercase().contains("DDT");
+    direct_debit.then_some("return")
 }
+
+/// Whether `rule` is one `return_rule` gives: the only rules under which
+/// `apply` lets a row reopen an invoice.
+pub fn is_return_rule(rule: &str) -> bool {
+    rule == "return" || rule == "cheque_returned" || rule.starts_with("return_")
+}
+
+/// Words of a direct debit (upper case, accents folded).
+const DIRECT_DEBIT_WORDS: &[&str] = &[
+    "PRLV",
+    "PRELEVEMENT",
+    "SDD",
+    "LASTSCHRIFT",
+    "MANDAT",
+    "MANDATE",
+];
 
 /// Reopens the one settled invoice a return names (see the module comment).
 pub fn decide(

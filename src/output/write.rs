@@ -71,7 +71,12 @@ fn dir_name(out: &Path) -> io::Result<String> {
 
 /// `out` made absolute (without resolving symlinks), so that its parent is
 /// known even for `--out results`.
+/// A symlink is followed (the directory it names is replaced, not the
+/// link).
 fn absolute(out: &Path) -> io::Result<PathBuf> {
+    if fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        return fs::canonicalize(out);
+    }
     std::path::absolute(out)
 }
 
@@ -95,6 +100,28 @@ pub fn prepare_out_dir(out: &Path) -> Result<(), String> {
         }
         Err(e) => return Err(format!("cannot read the output directory: {e}")),
     };
+    // Replaced as a whole, so it must be an entry of its parent on the
+    // same file system: not the working directory, not a mount point.
+    let here = std::env::current_dir().and_then(fs::canonicalize).ok();
+    if fs::canonicalize(&out).ok() == here {
+        return Err(
+            "--out is the working directory, which recon would replace as a whole: give a directory of its own, such as --out run"
+                .into(),
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let device = |p: &Path| fs::metadata(p).map(|m| m.dev()).ok();
+        if let Some(parent) = out.parent()
+            && device(&out) != device(parent)
+        {
+            return Err(
+                "--out is a mount point, which recon cannot replace as a whole: give a directory inside it, such as --out /mnt/out/run"
+                    .into(),
+            );
+        }
+    }
     for entry in entries.flatten() {
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             return Err(format!(
@@ -192,18 +219,53 @@ fn recover(parent: &Path, name: &str, out: &Path) -> io::Result<()> {
             aside.push(entry.path());
         }
     }
+    // The newest aside copy comes back when `--out` is missing. With
+    // `--out` present, an aside copy is removed only when it holds nothing
+    // but recon's outputs and files `--out` also holds (the same file,
+    // linked across): else it may hold the only copy of a file of the
+    // user's (a run killed, then `--out` made again by hand), and stays.
     aside.sort();
-    if let Some(previous) = aside.pop() {
-        if !out.exists() {
-            fs::rename(&previous, out)?;
-        } else {
-            let _ = fs::remove_dir_all(&previous);
-        }
+    if let Some(previous) = aside.last()
+        && !out.exists()
+    {
+        fs::rename(previous, out)?;
+        aside.pop();
     }
     for stale in aside {
-        let _ = fs::remove_dir_all(stale);
+        if only_copies(&stale, out) {
+            let _ = fs::remove_dir_all(stale);
+        }
     }
     Ok(())
+}
+
+/// Whether every entry of `aside` is an output of recon's or the very
+/// file `out` holds under the same name.
+fn only_copies(aside: &Path, out: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(aside) else {
+        return false;
+    };
+    entries.flatten().all(|entry| {
+        let name = entry.file_name();
+        let ours = name
+            .to_str()
+            .is_some_and(|n| n == "manifest.json" || crate::output::run_files::FILES.contains(&n));
+        ours || same_file(&entry.path(), &out.join(&name))
+    })
+}
+
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::symlink_metadata(a), fs::symlink_metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &Path, _: &Path) -> bool {
+    false
 }
 
 /// Files written into a staging directory, put in place together by
@@ -342,6 +404,10 @@ impl Target {
             } else if fs::hard_link(entry.path(), &target).is_err() {
                 fs::copy(entry.path(), &target)?;
             }
+        }
+        // The directory keeps its permissions (mode, and so setgid).
+        if let Ok(metadata) = fs::metadata(&self.out) {
+            let _ = fs::set_permissions(&self.staging, metadata.permissions());
         }
         sync_dir(&self.staging, self.durable);
         // Test switch: the fallback path, on a system that has the exchange.

@@ -42,39 +42,56 @@ fn scan_rows(
 ) -> Result<(), ParseError> {
     let mut quoted = false;
     let mut lines = 0u64;
-    let mut row_start = (0usize, 1u64);
-    let too_long = |line: u64| {
+    let mut row_line = 1u64;
+    let too_long = |line: u64, quoted: bool| {
+        let why = if quoted {
+            format!("a quote opened on line {line} and never closed makes a row")
+        } else {
+            "row".to_string()
+        };
         ParseError::new(
             source,
             Location::Line(line),
             format!(
-                "row longer than {ROW_BYTES_MAX} bytes (ROW_BYTES_MAX): not a CSV file of the contract's layout"
+                "{why} longer than {ROW_BYTES_MAX} bytes (ROW_BYTES_MAX): not a CSV file of the contract's layout"
             ),
         )
     };
+    // Where the current row (or, with CR-only line breaks, the current
+    // physical line) started, for the length check.
+    let mut length_from = 0usize;
     let mut at = 0;
     while at < body.len() {
-        // Bytes other than quotes and newlines are skipped in bulk.
-        let Some(step) = memchr::memchr2(b'"', b'\n', &body[at..]) else {
+        // Bytes other than quotes and line breaks are skipped in bulk.
+        let Some(step) = memchr::memchr3(b'"', b'\n', b'\r', &body[at..]) else {
             break;
         };
         at += step;
-        if at - row_start.0 > ROW_BYTES_MAX {
-            return Err(too_long(row_start.1));
+        if at - length_from > ROW_BYTES_MAX {
+            return Err(too_long(row_line, quoted));
         }
-        if body[at] == b'"' {
-            quoted = !quoted;
-        } else {
-            lines += 1;
-            if !quoted {
-                row_end(at + 1, lines);
-                row_start = (at + 1, lines + 1);
+        match body[at] {
+            b'"' => quoted = !quoted,
+            b'\n' => {
+                lines += 1;
+                if !quoted {
+                    row_end(at + 1, lines);
+                    row_line = lines + 1;
+                    length_from = at + 1;
+                }
+            }
+            // A CR alone ends a line too (the csv crate reads CR-only
+            // files); a CR before LF is left to the LF.
+            _ => {
+                if !quoted && body.get(at + 1) != Some(&b'\n') {
+                    length_from = at + 1;
+                }
             }
         }
         at += 1;
     }
-    if body.len() - row_start.0 > ROW_BYTES_MAX {
-        return Err(too_long(row_start.1));
+    if body.len() - length_from > ROW_BYTES_MAX {
+        return Err(too_long(row_line, quoted));
     }
     Ok(())
 }
@@ -341,4 +358,42 @@ pub fn csv_error(source: &str, error: &csv::Error) -> ParseError {
         _ => format!("unreadable CSV: {error}"),
     };
     ParseError::new(source, Location::Line(line), message)
+}
+
+#[cfg(test)]
+mod row_limit_tests {
+    use super::*;
+
+    #[test]
+    fn cr_only_line_breaks_are_rows_for_the_length_limit() {
+        let mut body = Vec::new();
+        while body.len() <= ROW_BYTES_MAX * 2 {
+            body.extend_from_slice(b"FA-1,C1,10.00\r");
+        }
+        assert!(scan_rows("cr.csv", &body, |_, _| {}).is_ok());
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_named_with_its_line() {
+        let mut body = b"a,b\n1,\"2\n".to_vec();
+        body.extend(std::iter::repeat_n(b'x', ROW_BYTES_MAX + 1));
+        let error = scan_rows("q.csv", &body, |_, _| {}).expect_err("too long");
+        assert_eq!(error.location, Location::Line(2));
+        assert!(
+            error
+                .message
+                .starts_with("a quote opened on line 2 and never closed"),
+            "{error}"
+        );
+        // The same length in one unquoted line is a plain long row.
+        let mut body = b"a,b\n".to_vec();
+        body.extend(std::iter::repeat_n(b'x', ROW_BYTES_MAX + 1));
+        let error = scan_rows("l.csv", &body, |_, _| {}).expect_err("too long");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "l.csv: line 2: row longer than {ROW_BYTES_MAX} bytes (ROW_BYTES_MAX): not a CSV file of the contract's layout"
+            )
+        );
+    }
 }

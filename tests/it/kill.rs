@@ -188,6 +188,17 @@ fn what_a_killed_run_left_beside_out_is_put_back_or_removed() {
     assert_eq!(refused.status.code(), Some(2));
     assert_eq!(snapshot(&out), complete);
     assert_eq!(leftovers(&out), Vec::<String>::new());
+
+    // With `--out` there, an aside copy holding a file found nowhere else
+    // is kept; one holding only outputs is removed.
+    let kept = dir.join(format!(".out.recon-old-{dead}"));
+    std::fs::create_dir_all(&kept).unwrap();
+    std::fs::write(kept.join("notes.txt"), "only copy").unwrap();
+    let removed = dir.join(".out.recon-old-999999998");
+    std::fs::create_dir_all(&removed).unwrap();
+    std::fs::write(removed.join("allocations.csv"), "old").unwrap();
+    assert!(basic_run(&out).status.success());
+    assert_eq!(leftovers(&out), vec![format!(".out.recon-old-{dead}")]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -228,5 +239,50 @@ fn files_recon_does_not_write_stay_and_subdirectories_are_refused() {
     let refused = basic_run(&out.join("notes.txt"));
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("names a file"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_symlinked_out_is_followed_and_the_working_directory_refused() {
+    let dir = std::env::temp_dir().join(format!("recon-it-{}-symlink", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let real = dir.join("real");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::write(real.join("allocations.csv"), "previous run\n").unwrap();
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let output = basic_run(&link);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is kept"
+    );
+    let written = std::fs::read_to_string(real.join("allocations.csv")).unwrap();
+    assert!(written.starts_with("line_id,"), "{written}");
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_recon"))
+        .current_dir(&real)
+        .arg("run")
+        .arg("--open-items")
+        .arg(crate::fixtures_dir().join("run/basic/open_items.csv"))
+        .arg("--statements")
+        .arg(crate::fixtures_dir().join("camt053/v02-mixed.xml"))
+        .args(["--out", "."])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--out is the working directory"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(real.join("allocations.csv").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }

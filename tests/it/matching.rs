@@ -699,19 +699,28 @@ fn returns_reopen_the_invoice_they_name() {
                 "-50.00",
                 "",
                 "",
-                "RETURN FA-2026-000001 FA-2026-000003",
+                "RETURN SDD FA-2026-000001 FA-2026-000003",
             ),
             l("E", 9, "-12.00", "", "", "FRAIS TENUE DE COMPTE"),
+            l(
+                "F",
+                9,
+                "-50.00",
+                "",
+                "",
+                "RETOUR MARCHANDISE FA-2026-000003",
+            ),
         ],
         "A FA-2026-000001 120.00 invoice\n\
          R FA-2026-000001 -120.00 invoice\n\
          B 80.00 amount_mismatch\n\
          C 45.00 no_candidate\n\
          D 50.00 ambiguous\n\
-         E 12.00 not_receivable",
+         E 12.00 not_receivable\n\
+         F 50.00 not_receivable",
     );
     let result = check(
-        "a return reopens what was settled, never more; an untied or ambiguous return goes to a person; other debits stay not receivable",
+        "a return reopens what was settled, never more; an untied or ambiguous return goes to a person; other debits (goods returned too) stay not receivable",
         s,
     );
     let rules: Vec<&str> = result.decisions.iter().map(|d| d.outcome.rule).collect();
@@ -723,6 +732,7 @@ fn returns_reopen_the_invoice_they_name() {
             "cheque_returned",
             "return_MD06",
             "return",
+            "debit",
             "debit"
         ]
     );
