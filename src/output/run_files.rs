@@ -685,6 +685,12 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
         kind: &'static str,
         amount: String,
         rule: &'static str,
+        confidence: String,
+    }
+    #[derive(Serialize)]
+    struct Candidate<'a> {
+        customer_id: &'a str,
+        score: String,
     }
     #[derive(Serialize)]
     struct Suggested<'a> {
@@ -713,6 +719,9 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
         #[serde(skip_serializing_if = "Option::is_none")]
         settlement: Option<Payout<'a>>,
         customer: Option<Customer<'a>>,
+        /// Customers the payer's name or IBAN pointed to, with scores.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        payer_candidates: Vec<Candidate<'a>>,
         not_receivable_sign: Option<&'static str>,
         rule: &'static str,
         notes: Vec<&'a str>,
@@ -767,6 +776,16 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                     customer_id: &result.customer_ids[c as usize],
                     how,
                 }),
+                payer_candidates: evidence
+                    .payer
+                    .iter()
+                    .map(|p| (p.customer, p.score))
+                    .chain(evidence.payer_candidates.iter().copied())
+                    .map(|(c, score)| Candidate {
+                        customer_id: &result.customer_ids[c as usize],
+                        score: format!("{score:.3}"),
+                    })
+                    .collect(),
                 not_receivable_sign: evidence.not_receivable,
                 rule: outcome.rule,
                 notes: outcome.notes.lines().collect(),
@@ -778,6 +797,7 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                         kind: p.kind.name(),
                         amount: p.amount.to_string(),
                         rule: p.rule,
+                        confidence: confidence(p.confidence.min(1000)),
                     })
                     .collect(),
                 exceptions: outcome
