@@ -192,18 +192,25 @@ pub fn link(line: &Line, cx: &Context<'_>, names_invoices: bool) -> Option<(u32,
     }
     let index = cx.settlement_index;
     let mut found: Vec<u32> = Vec::new();
+    let mut words: Vec<&str> = Vec::new();
+    let mut key = String::with_capacity(64);
     for text in [
         line.end_to_end_id.as_str(),
         line.remittance_text.as_str(),
         line.other_text.as_str(),
         line.bank_ref.as_str(),
     ] {
-        let words: Vec<&str> = tokens(text).take(400).collect();
+        // Every line is looked at when payouts exist: one buffer for the
+        // words and one for the key, no allocation per word.
+        words.clear();
+        words.extend(tokens(text).take(400));
         for start in 0..words.len() {
-            let mut key = String::new();
+            key.clear();
             for word in words[start..].iter().take(JOIN_TOKENS_MAX) {
-                key.push_str(&compact(word));
-                if let Some(list) = index.by_reference.get(&key) {
+                key.extend(word.bytes().map(|b| char::from(b.to_ascii_uppercase())));
+                if key.len() >= 4
+                    && let Some(list) = index.by_reference.get(key.as_str())
+                {
                     found.extend(list);
                 }
             }
