@@ -647,20 +647,8 @@ impl Generator {
                 format!("STRIPE PAYOUT {}", reference.as_deref().unwrap_or("")),
             ),
         };
-        let line = Line {
-            bank_ref: String::new(),
-            day,
-            amount,
-            label,
-            party_name: (!party.is_empty()).then(|| party.to_string()),
-            party_iban: None,
-            end_to_end: None,
-            text,
-            wrap_at: None,
-            creditor_ref: None,
-            fee: 0,
-            cheques: Vec::new(),
-        };
+        let party_name = (!party.is_empty()).then(|| party.to_string());
+        let line = Line::plain(day, amount, label, party_name, text);
         let customers = customers.join(";");
         Some(if mismatch {
             (
@@ -1265,20 +1253,8 @@ impl Generator {
                 let name = self.names.stranger(&mut self.rng);
                 let iban = self.unknown_iban();
                 let text = self.generic_text();
-                let line = Line {
-                    bank_ref: String::new(),
-                    day,
-                    amount,
-                    label: "VIR SEPA RECU",
-                    party_name: Some(name),
-                    party_iban: Some(iban),
-                    end_to_end: None,
-                    text,
-                    wrap_at: None,
-                    creditor_ref: None,
-                    fee: 0,
-                    cheques: Vec::new(),
-                };
+                let mut line = Line::plain(day, amount, "VIR SEPA RECU", Some(name), text);
+                line.party_iban = Some(iban);
                 Some((
                     line,
                     Truth::exception(situation, "", amount, "unknown_payer"),
@@ -1333,20 +1309,14 @@ impl Generator {
                 }
                 let customer_id = self.customers[customer].id.clone();
                 let name = payer_variant(&mut self.rng, &self.customers[customer]);
-                let collection = Line {
-                    bank_ref: String::new(),
+                let mut collection = Line::plain(
                     day,
                     amount,
-                    label: "PRLV SEPA",
-                    party_name: Some(name.clone()),
-                    party_iban: None,
-                    end_to_end: Some(item.id()),
-                    text: format!("PRLV SEPA {}", item.id()),
-                    wrap_at: None,
-                    creditor_ref: None,
-                    fee: 0,
-                    cheques: Vec::new(),
-                };
+                    "PRLV SEPA",
+                    Some(name),
+                    format!("PRLV SEPA {}", item.id()),
+                );
+                collection.end_to_end = Some(item.id());
                 let code = *self.rng.pick(&["AM04", "AC04", "MD06", "MS02"]);
                 let returned = Line {
                     amount: -amount,

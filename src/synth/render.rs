@@ -139,6 +139,33 @@ pub struct Line {
     pub cheques: Vec<Cheque>,
 }
 
+impl Line {
+    /// A line with only its day, amount, label, counterparty and text; no
+    /// IBAN, end-to-end id, structured reference, fee or cheques.
+    pub fn plain(
+        day: i64,
+        amount: Cents,
+        label: &'static str,
+        party_name: Option<String>,
+        text: String,
+    ) -> Line {
+        Line {
+            bank_ref: String::new(),
+            day,
+            amount,
+            label,
+            party_name,
+            party_iban: None,
+            end_to_end: None,
+            text,
+            wrap_at: None,
+            creditor_ref: None,
+            fee: 0,
+            cheques: Vec::new(),
+        }
+    }
+}
+
 fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -30,6 +30,15 @@ const OUTPUTS: [&str; 6] = [
     "manifest.json",
 ];
 
+/// The command succeeded; its stderr otherwise.
+fn assert_ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn run_basic(out: &Path, statements: &[&str], extra: &[&str]) -> Output {
     let mut command = recon();
     command.args([
@@ -109,11 +118,7 @@ fn run_outputs_pass_the_contract_checker() {
     ];
     let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
     let output = run_basic(&out, &refs, &["--json"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_ok(&output);
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("summary json");
     assert!(
         summary["lines_fully_applied"].as_u64().unwrap() >= 4,
@@ -285,11 +290,7 @@ fn generated_run_passes_the_checker_and_meets_the_targets() {
         .args(["--out", &out.display().to_string(), "--quiet"])
         .output()
         .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_ok(&output);
     let evaluation = recon::eval::evaluate_dir(&out, &data.join("truth.csv")).expect("evaluate");
     let overall = evaluation.overall();
     assert!(overall.precision() >= 0.9995, "{}", evaluation.table());
@@ -310,11 +311,7 @@ fn generated_run_passes_the_checker_and_meets_the_targets() {
 fn explain_reads_a_line_back_from_the_run() {
     let out = scratch("explain");
     let output = run_basic(&out, &[&fixture("camt053/v02-mixed.xml")], &["--quiet"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_ok(&output);
     // The first line settles FA-2026-000123 and FA-2026-000124 by their numbers.
     let allocations = std::fs::read_to_string(out.join("allocations.csv")).unwrap();
     let line_id = allocations
@@ -386,11 +383,7 @@ fn replay_reruns_from_the_manifest_and_names_the_first_difference() {
         .args(["--out", &out.display().to_string(), "--quiet"])
         .output()
         .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_ok(&output);
     let replay = |extra: &[&str]| {
         recon()
             .current_dir(&dir)
@@ -501,11 +494,7 @@ fn settlement_reports_settle_payouts_row_by_row() {
         .args(["--out", &out.display().to_string(), "--quiet"])
         .output()
         .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_ok(&output);
     let allocations = std::fs::read_to_string(out.join("allocations.csv")).unwrap();
     let rows: Vec<Vec<&str>> = allocations
         .lines()
