@@ -86,6 +86,16 @@ pub fn return_rule(line: &Line) -> Option<&'static str> {
     if let Some((_, rule)) = coded {
         return Some(rule);
     }
+    // ISO 20022 bank transaction codes of money taken back: unpaid
+    // direct debit, reversal due to a return or a cancellation, unpaid
+    // cheque.
+    let code = line.bank_tx_code.to_ascii_uppercase();
+    if ["UPCQ", "URCQ"].iter().any(|c| code.contains(c)) {
+        return Some("cheque_returned");
+    }
+    if ["UPDD", "RRTN", "RPCR"].iter().any(|c| code.contains(c)) {
+        return Some("return");
+    }
     // A return word alone also says "goods returned" (a refund to a
     // customer): only with a direct-debit or cheque word, or a reason code,
     // is it money the bank took back.

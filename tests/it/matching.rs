@@ -25,6 +25,8 @@ struct L {
     charges: &'static str,
     currency: &'static str,
     end_to_end: &'static str,
+    /// Bank transaction code.
+    code: &'static str,
 }
 
 fn l(
@@ -45,6 +47,7 @@ fn l(
         charges: "0",
         currency: "EUR",
         end_to_end: "",
+        code: "",
     }
 }
 
@@ -68,7 +71,7 @@ impl L {
             referred_documents: Vec::new(),
             other_text: String::new(),
             charges: self.charges.parse().unwrap(),
-            bank_tx_code: String::new(),
+            bank_tx_code: self.code.to_string(),
             account: "FR7630006000011234567890189".into(),
             return_reason: None,
             statement_key: "s".into(),
@@ -743,4 +746,23 @@ fn returns_reopen_the_invoice_they_name() {
         .position(|i| i.invoice_id == "FA-2026-000001")
         .unwrap();
     assert_eq!(result.open_after[at].to_string(), "120.00");
+}
+
+#[test]
+fn bank_codes_of_money_taken_back_are_returns() {
+    // The unpaid direct debit says so only in its bank transaction code.
+    let mut returned = l("R", 9, "-120.00", "", "", "");
+    returned.end_to_end = "FA-2026-000001";
+    returned.code = "PMNT/IDDT/UPDD";
+    let mut collected = l("A", 2, "120.00", "", "", "PRLV SEPA");
+    collected.end_to_end = "FA-2026-000001";
+    let result = check(
+        "an unpaid direct debit (PMNT/IDDT/UPDD) reopens",
+        scenario(
+            "FA-2026-000001 C1 120.00",
+            vec![collected, returned],
+            "A FA-2026-000001 120.00 invoice\nR FA-2026-000001 -120.00 invoice",
+        ),
+    );
+    assert_eq!(result.decisions[1].outcome.rule, "return");
 }

@@ -585,3 +585,53 @@ fn settlement_reports_settle_payouts_row_by_row() {
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"role\": \"settlements\""), "{manifest}");
 }
+
+/// A camt.054 direct-debit notification end to end: the collection batch
+/// settles its two invoices detail by detail, and the unpaid direct debit
+/// (reason AM04) reopens the one it returns, with no lettrage code.
+#[test]
+fn a_direct_debit_collection_and_its_return_from_camt054() {
+    let out = scratch("camt054");
+    let items = out.with_extension("items.csv");
+    std::fs::write(
+        &items,
+        "invoice_id,customer_id,customer_name,issue_date,due_date,currency,amount,open_amount,payment_reference\n\
+         FA-2026-000160,C1,Pharmacie Centrale,2026-03-01,2026-04-10,EUR,1020.00,1020.00,\n\
+         FA-2026-000161,C2,Cabinet Moreau,2026-03-02,2026-04-10,EUR,500.00,500.00,\n",
+    )
+    .unwrap();
+    let items = items.display().to_string();
+    let notification = fixture("camt054/v04-direct-debit-batch.xml");
+    let output = recon()
+        .args(["run", "--open-items", &items, "--statements", &notification])
+        .args(["--out", &out.display().to_string(), "--quiet"])
+        .output()
+        .expect("run");
+    assert_ok(&output);
+    let allocations = std::fs::read_to_string(out.join("allocations.csv")).unwrap();
+    let rows: Vec<&str> = allocations.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{allocations}");
+    assert!(
+        rows[0].contains("FA-2026-000160,C1,1020.00,EUR,invoice,"),
+        "{allocations}"
+    );
+    assert!(
+        rows[1].contains("FA-2026-000161,C2,500.00,EUR,invoice,"),
+        "{allocations}"
+    );
+    assert!(
+        rows[2].contains("FA-2026-000161,C2,-500.00,EUR,invoice,return_AM04,")
+            && rows[2].ends_with(','),
+        "{allocations}"
+    );
+    let open = std::fs::read_to_string(out.join("open_items.csv")).unwrap();
+    assert!(
+        open.contains("FA-2026-000161,C2,Cabinet Moreau,2026-03-02,2026-04-10,EUR,500.00,500.00")
+    );
+    assert!(
+        open.contains(
+            "FA-2026-000160,C1,Pharmacie Centrale,2026-03-01,2026-04-10,EUR,1020.00,0.00"
+        )
+    );
+    contract_check(&out, &[&notification], &items);
+}
