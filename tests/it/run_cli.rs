@@ -65,11 +65,7 @@ fn contract_check(out: &Path, statements: &[&str], open_items: &str) {
         .args(statements)
         .output()
         .expect("parse");
-    assert!(
-        parsed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&parsed.stderr)
-    );
+    assert_ok(&parsed);
     let parsed_path = out.with_extension("parsed.jsonl");
     std::fs::write(&parsed_path, &parsed.stdout).expect("write parsed");
     let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/check-run.py");
@@ -326,11 +322,7 @@ fn explain_reads_a_line_back_from_the_run() {
         .args(["explain", &out.display().to_string(), &line_id])
         .output()
         .expect("explain");
-    assert!(
-        page.status.success(),
-        "{}",
-        String::from_utf8_lossy(&page.stderr)
-    );
+    assert_ok(&page);
     let text = String::from_utf8(page.stdout).unwrap();
     for expected in [
         "What the bank said",
