@@ -45,6 +45,13 @@ pub struct Config {
     /// Days between an advice's payment date and the bank line's value date
     /// for an advice linked by payer and amount (not by reference).
     pub advice_window_days: i64,
+    /// Largest gap between a converted payment and the invoices it settles,
+    /// as a fraction of what is due (`0.02` = 2 %): a payment the bank
+    /// converted (another currency instructed, an exchange rate given) that
+    /// lands within it settles the invoices, the gap booked as `fx`
+    /// (656/756); beyond it the line is `currency_mismatch`.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub fx_tolerance: Decimal,
     pub journal: Journal,
     pub accounts: Accounts,
 }
@@ -85,6 +92,7 @@ impl Default for Config {
             subset_max_candidates: 40,
             subset_max_steps: 200_000,
             advice_window_days: 10,
+            fx_tolerance: Decimal::new(2, 2),
             journal: Journal::default(),
             accounts: Accounts::default(),
         }
@@ -136,6 +144,12 @@ impl Config {
             return Err(format!(
                 "writeoff_max must not be negative, found {}",
                 self.writeoff_max
+            ));
+        }
+        if self.fx_tolerance.is_sign_negative() || self.fx_tolerance >= Decimal::ONE {
+            return Err(format!(
+                "fx_tolerance is a fraction of the amount due, from 0 up to (not including) 1, found {}",
+                self.fx_tolerance
             ));
         }
         if !(0.0..=1.0).contains(&self.name_similarity_min) {

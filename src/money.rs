@@ -81,6 +81,15 @@ pub fn parse_rate(text: &str) -> Result<Decimal, String> {
         .map_err(|_| format!("exchange rate out of range: {trimmed:?}"))
 }
 
+/// Decimals of a currency's minor unit (ISO 4217).
+pub fn minor_units(currency: &str) -> u32 {
+    match currency {
+        "JPY" | "KRW" | "ISK" | "CLP" | "VND" | "XOF" | "XAF" | "XPF" | "UGX" | "PYG" => 0,
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
+        _ => 2,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

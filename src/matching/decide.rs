@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::Line;
 use super::evidence::{Context, Evidence, Found, INTERNAL_TRANSFER, PayerHow, RefHit, RefKind};
+use super::fx;
 use super::index::{Index, KeyForm, cents, unpack};
 use super::subset;
 use super::text::{compact, key_hash, name_key, name_similarity};
@@ -421,20 +422,20 @@ fn by_references(
         .filter(|&i| cx.items[i as usize].currency == line.currency)
         .collect();
     if same_currency.is_empty() {
+        let detail = match fx::settle(line, cx, book, &all, strongest.rule(), confidence, out) {
+            Ok(()) => return,
+            Err(detail) => detail,
+        };
         out.rule = "currency_mismatch";
-        out.note(|| {
-            format!(
-                "the line is in {}, the referenced items are not",
-                line.currency
-            )
-        });
-        out.review(
+        out.note(|| detail.clone());
+        out.review_detailed(
             line.amount,
             Reason::CurrencyMismatch,
             vec![Suggestion {
                 items: all,
                 score: confidence,
             }],
+            Some(detail),
         );
         return;
     }
@@ -508,6 +509,13 @@ fn by_references(
             ));
         }
         out.note(|| format!("settled in full; charges {charges} to bank fees"));
+    } else if let Some(gap) = fx::same_currency(line, cx, due) {
+        settle_all(out);
+        out.proposals
+            .push(fx::fx_row(gap, fx::DIFFERENCE_RULE, confidence));
+        out.note(|| {
+            format!("the payer paid in another currency: difference {gap} within fx_tolerance, booked as exchange difference")
+        });
     } else if due > Decimal::ZERO && (paid - due).abs() <= tolerance {
         settle_all(out);
         if paid != due {

@@ -14,6 +14,7 @@
 
 pub mod decide;
 pub mod evidence;
+pub mod fx;
 pub mod index;
 pub mod returns;
 pub mod settlement;
@@ -62,9 +63,56 @@ pub struct Line {
     /// The statement's account, for the 512 sub-account.
     pub account: Arc<str>,
     pub return_reason: Option<String>,
+    /// The currency conversion the bank reports for the line, when it
+    /// converted the payment (boxed: most lines have none).
+    pub conversion: Option<Box<Conversion>>,
     /// Order key: statement line-id prefix and 1-based position.
     pub statement_key: Arc<str>,
     pub position: u32,
+}
+
+/// What the bank says about a converted payment: the amount the payer
+/// instructed in another currency (CAMT `AmtDtls/InstdAmt`, MT940 `/OCMT/`,
+/// CFONB `MMO`) and the exchange rate (CAMT `CcyXchg`, MT940 `/EXCH/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    /// Instructed amount (positive) and its currency, when that currency is
+    /// not the line's.
+    pub instructed: Option<(Decimal, String)>,
+    pub rate: Option<Decimal>,
+    /// `CcyXchg/SrcCcy` and `TrgtCcy`: with them the rate's direction is
+    /// known (target = source x rate); without, both readings are tried.
+    pub source: Option<String>,
+    pub target: Option<String>,
+}
+
+impl Conversion {
+    /// The line's amount (positive) expressed in `currency`, once per
+    /// reading the bank's data allows: the instructed amount when it is in
+    /// that currency, else the amount converted at the rate (both ways when
+    /// the file does not say which way the rate goes). Empty when nothing
+    /// converts into `currency`.
+    pub fn amounts_in(&self, paid: Decimal, paid_currency: &str, currency: &str) -> Vec<Decimal> {
+        if let Some((amount, _)) = self.instructed.as_ref().filter(|(_, c)| c == currency) {
+            return vec![*amount];
+        }
+        let Some(rate) = self.rate.filter(|r| *r > Decimal::ZERO) else {
+            return Vec::new();
+        };
+        let paid = paid.abs();
+        let (source, target) = (self.source.as_deref(), self.target.as_deref());
+        let multiply = paid.checked_mul(rate);
+        let divide = paid.checked_div(rate);
+        let found = match (source, target) {
+            (Some(s), Some(t)) if s == paid_currency && t == currency => vec![multiply],
+            (Some(s), Some(t)) if s == currency && t == paid_currency => vec![divide],
+            (None, None) => vec![multiply, divide],
+            // The rate is between other currencies (or the file names only
+            // one side): it says nothing about this one.
+            _ => Vec::new(),
+        };
+        found.into_iter().flatten().collect()
+    }
 }
 
 impl Line {
@@ -214,6 +262,13 @@ fn line(
         other.extend(entry.additional_info.as_deref());
     }
     other.extend(transaction.additional_info.as_deref());
+    let currency = transaction
+        .amount
+        .as_ref()
+        .filter(|_| detail.is_some())
+        .map(|m| m.currency.clone())
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| entry.currency.clone());
     Line {
         line_id: entry.line_id.clone(),
         bank_ref: entry.bank_ref.clone().unwrap_or_default(),
@@ -221,13 +276,7 @@ fn line(
         value_date: entry.value_date.or(entry.booking_date),
         booking_date: entry.booking_date.or(entry.value_date),
         amount,
-        currency: transaction
-            .amount
-            .as_ref()
-            .filter(|_| detail.is_some())
-            .map(|m| m.currency.clone())
-            .filter(|c| !c.is_empty())
-            .unwrap_or_else(|| entry.currency.clone()),
+        currency: currency.clone(),
         entry_amount: entry.amount,
         payer_name,
         payer_iban: normalise_iban(
@@ -265,9 +314,30 @@ fn line(
         },
         account: account.clone(),
         return_reason: transaction.return_reason.clone(),
+        conversion: conversion(transaction, &currency),
         statement_key: statement_key.clone(),
         position: position as u32 + 1,
     }
+}
+
+/// The conversion a transaction reports, if the bank converted it: an
+/// instructed amount in another currency than the line's, or a rate.
+fn conversion(transaction: &Transaction, currency: &str) -> Option<Box<Conversion>> {
+    let instructed = transaction
+        .instructed_amount
+        .as_ref()
+        .filter(|m| !m.currency.is_empty() && m.currency != currency && !m.amount.is_zero())
+        .map(|m| (m.amount.abs(), m.currency.clone()));
+    let rate = transaction.exchange_rate.filter(|r| *r > Decimal::ZERO);
+    if instructed.is_none() && rate.is_none() {
+        return None;
+    }
+    Some(Box::new(Conversion {
+        instructed,
+        rate,
+        source: transaction.exchange_source_currency.clone(),
+        target: transaction.exchange_target_currency.clone(),
+    }))
 }
 
 fn add_text(line: &mut Line, detail: &Transaction) {

@@ -14,19 +14,12 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::matching::Line;
 use crate::matching::decide::{Kind, Reason};
 use crate::matching::evidence::Found;
+use crate::matching::{Line, fx};
 use crate::run::RunResult;
 
-/// Decimals of a currency's minor unit (ISO 4217).
-pub fn minor_units(currency: &str) -> u32 {
-    match currency {
-        "JPY" | "KRW" | "ISK" | "CLP" | "VND" | "XOF" | "XAF" | "XPF" | "UGX" | "PYG" => 0,
-        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
-        _ => 2,
-    }
-}
+pub use crate::money::minor_units;
 
 /// An amount with the currency's decimals; an amount with more (a bank's
 /// five-decimal line) keeps them: exact, never rounded away.
@@ -154,12 +147,18 @@ pub fn allocations_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
             let value_date = date(line);
             let lettrage = decision.lettrage.as_deref().unwrap_or("");
             for proposal in &decision.outcome.proposals {
-                let (invoice_id, customer_id) = match proposal.item {
+                // An invoice row is in its item's currency (another than
+                // the line's only in a settlement across currencies).
+                let (invoice_id, customer_id, currency) = match proposal.item {
                     Some(i) => {
                         let item = &result.items[i as usize];
-                        (item.invoice_id.as_str(), item.customer_id.as_str())
+                        (
+                            item.invoice_id.as_str(),
+                            item.customer_id.as_str(),
+                            item.currency.as_str(),
+                        )
                     }
-                    None => ("", line_customer),
+                    None => ("", line_customer, line.currency.as_str()),
                 };
                 let _ = writer.write_record([
                     line.line_id.as_str(),
@@ -167,8 +166,8 @@ pub fn allocations_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                     &value_date,
                     invoice_id,
                     customer_id,
-                    &money(proposal.amount, &line.currency),
-                    &line.currency,
+                    &money(proposal.amount, currency),
+                    currency,
                     proposal.kind.name(),
                     proposal.rule,
                     &confidence(proposal.confidence),
@@ -364,7 +363,8 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
                    aux: &str,
                    aux_label: &str,
                    amount: Decimal,
-                   lettrage: &str| {
+                   lettrage: &str,
+                   devise: Option<(Decimal, &str)>| {
         // Positive = debit.
         let (debit, credit) = if amount.is_sign_negative() {
             (Decimal::ZERO, -amount)
@@ -383,34 +383,49 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
             } else {
                 value_day.as_str()
             },
-            if foreign {
-                fec_amount(amount.abs(), currency)
-            } else {
-                String::new()
+            match devise {
+                Some((nominal, other)) => fec_amount(nominal.abs(), other),
+                None if foreign => fec_amount(amount.abs(), currency),
+                None => String::new(),
             },
-            if foreign { currency.as_str() } else { "" },
+            match devise {
+                Some((_, other)) => other,
+                None if foreign => currency.as_str(),
+                None => "",
+            },
         );
     };
     let bank = accounts
         .bank
         .get(&*first.account)
         .unwrap_or(&accounts.bank_default);
-    row(bank, "Banque", "", "", total, "");
+    row(bank, "Banque", "", "", total, "", None);
     for (line, decision) in result.lines[at..end].iter().zip(&result.decisions[at..end]) {
         let lettrage = decision.lettrage.as_deref().unwrap_or("");
+        let mut values = values_across_currencies(result, line, &decision.outcome.proposals);
         for proposal in &decision.outcome.proposals {
             match (proposal.kind, proposal.item) {
                 (Kind::Invoice, Some(i)) => {
                     let item = &result.items[i as usize];
+                    let (value, devise) = if item.currency == line.currency {
+                        (proposal.amount, None)
+                    } else {
+                        let value = values.next().unwrap_or(proposal.amount);
+                        (value, Some((proposal.amount, item.currency.as_str())))
+                    };
                     row(
                         &accounts.customers,
                         "Clients",
                         &item.customer_id,
                         &clean(&item.customer_name),
-                        -proposal.amount,
+                        -value,
                         lettrage,
+                        devise,
                     );
                 }
+                // A bridge between nominal amounts, folded into the 411
+                // rows' values above: no account.
+                (Kind::Fx, _) if proposal.rule == fx::CONVERSION_RULE => {}
                 (Kind::BankFee, _) => row(
                     &accounts.bank_fees,
                     "Frais bancaires",
@@ -418,6 +433,7 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
                     "",
                     -proposal.amount,
                     "",
+                    None,
                 ),
                 (Kind::Discount, _) => row(
                     &accounts.discounts_granted,
@@ -426,6 +442,7 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
                     "",
                     -proposal.amount,
                     "",
+                    None,
                 ),
                 (Kind::Writeoff, _) if proposal.amount.is_sign_negative() => row(
                     &accounts.payment_difference_loss,
@@ -434,6 +451,7 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
                     "",
                     -proposal.amount,
                     "",
+                    None,
                 ),
                 (Kind::Writeoff, _) => row(
                     &accounts.payment_difference_gain,
@@ -442,6 +460,7 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
                     "",
                     -proposal.amount,
                     "",
+                    None,
                 ),
                 (Kind::Fx, _) if proposal.amount.is_sign_negative() => row(
                     &accounts.exchange_loss,
@@ -450,6 +469,7 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
                     "",
                     -proposal.amount,
                     "",
+                    None,
                 ),
                 (Kind::Fx, _) => row(
                     &accounts.exchange_gain,
@@ -458,6 +478,7 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
                     "",
                     -proposal.amount,
                     "",
+                    None,
                 ),
                 (Kind::Invoice, None) => {}
             }
@@ -469,10 +490,68 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
                 -review.amount
             };
             if !signed.is_zero() {
-                row(&accounts.suspense, "Compte d'attente", "", "", signed, "");
+                row(
+                    &accounts.suspense,
+                    "Compte d'attente",
+                    "",
+                    "",
+                    signed,
+                    "",
+                    None,
+                );
             }
         }
     }
+}
+
+/// The line-currency values of a line's invoice rows in another currency,
+/// in order: their nominal amounts plus the `fx_conversion` bridge, shared
+/// pro rata, the last row taking the rounding remainder so that the values
+/// add up exactly.
+fn values_across_currencies(
+    result: &RunResult,
+    line: &Line,
+    proposals: &[crate::matching::decide::Proposal],
+) -> std::vec::IntoIter<Decimal> {
+    let cross: Vec<Decimal> = proposals
+        .iter()
+        .filter(|p| {
+            p.kind == Kind::Invoice
+                && p.item
+                    .is_some_and(|i| result.items[i as usize].currency != line.currency)
+        })
+        .map(|p| p.amount)
+        .collect();
+    if cross.is_empty() {
+        return Vec::new().into_iter();
+    }
+    let bridge: Decimal = proposals
+        .iter()
+        .filter(|p| p.kind == Kind::Fx && p.rule == fx::CONVERSION_RULE)
+        .map(|p| p.amount)
+        .sum();
+    let nominal: Decimal = cross.iter().sum();
+    let total = nominal + bridge;
+    let scale = minor_units(&line.currency);
+    let mut given = Decimal::ZERO;
+    let count = cross.len();
+    let values: Vec<Decimal> = cross
+        .into_iter()
+        .enumerate()
+        .map(|(k, amount)| {
+            let value = if k + 1 == count || nominal.is_zero() {
+                total - given
+            } else {
+                amount
+                    .checked_mul(total)
+                    .and_then(|v| v.checked_div(nominal))
+                    .map_or(amount, |v| v.round_dp(scale))
+            };
+            given += value;
+            value
+        })
+        .collect();
+    values.into_iter()
 }
 
 /// FEC fields may not hold tabs or line breaks.
@@ -533,10 +612,14 @@ impl Summary {
             entry.1 |= invoice_rows;
             entry.2 |= line.is_credit();
             entry.4 |= outcome.customer.is_some();
+            // In the line's currency: a settlement across currencies adds
+            // its conversion bridge to the invoices' nominal amounts.
             let line_applied: Decimal = outcome
                 .proposals
                 .iter()
-                .filter(|p| p.kind == Kind::Invoice)
+                .filter(|p| {
+                    p.kind == Kind::Invoice || (p.kind == Kind::Fx && p.rule == fx::CONVERSION_RULE)
+                })
                 .map(|p| p.amount)
                 .sum();
             applied += line_applied;

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use recon::config::{Config, Twins};
-use recon::matching::Line;
+use recon::matching::{Conversion, Line};
 use recon::parse::{customers, open_items, remittance_csv};
 use recon::run::{RunInputs, run};
 
@@ -27,6 +27,10 @@ struct L {
     end_to_end: &'static str,
     /// Bank transaction code.
     code: &'static str,
+    /// What the bank reports of a conversion: `CCY AMOUNT` instructed
+    /// and/or `RATE SRC TRGT` (currencies `-` when not given), or empty.
+    instructed: &'static str,
+    rate: &'static str,
 }
 
 fn l(
@@ -48,10 +52,30 @@ fn l(
         currency: "EUR",
         end_to_end: "",
         code: "",
+        instructed: "",
+        rate: "",
     }
 }
 
 impl L {
+    fn conversion(&self) -> Option<Box<Conversion>> {
+        if self.instructed.is_empty() && self.rate.is_empty() {
+            return None;
+        }
+        let instructed = self
+            .instructed
+            .split_once(' ')
+            .map(|(currency, amount)| (amount.parse().unwrap(), currency.to_string()));
+        let rate: Vec<&str> = self.rate.split_whitespace().collect();
+        let currency = |at: usize| rate.get(at).filter(|c| **c != "-").map(|c| c.to_string());
+        Some(Box::new(Conversion {
+            instructed,
+            rate: rate.first().map(|r| r.parse().unwrap()),
+            source: currency(1),
+            target: currency(2),
+        }))
+    }
+
     fn to_line(&self) -> Line {
         let date = NaiveDate::from_ymd_opt(2026, 3, self.day);
         Line {
@@ -74,6 +98,7 @@ impl L {
             bank_tx_code: self.code.to_string(),
             account: "FR7630006000011234567890189".into(),
             return_reason: None,
+            conversion: self.conversion(),
             statement_key: "s".into(),
             position: 0,
         }
@@ -528,6 +553,108 @@ fn differences_follow_the_policy() {
             "FA-2026-000001 C1 1000.00",
             vec![foreign],
             "L1 1000.00 currency_mismatch",
+        ),
+    );
+}
+
+/// A converted payment: `conv(line, instructed, rate)`.
+fn conv(mut line: L, instructed: &'static str, rate: &'static str) -> L {
+    line.instructed = instructed;
+    line.rate = rate;
+    line
+}
+
+#[test]
+fn converted_payments_settle_within_fx_tolerance() {
+    let usd = "FA-2026-000001USD C1 1000.00\nFA-2026-000002USD C1 400.00";
+    check(
+        "a EUR line for a USD invoice, the USD amount instructed: the invoice in USD, a bridge and the exchange difference in EUR",
+        scenario(
+            usd,
+            vec![conv(
+                l("L1", 2, "915.00", "M", "", "FA-2026-000001"),
+                "USD 997.35",
+                "",
+            )],
+            // 1000.00 USD is worth 915 x 1000 / 997.35 = 917.43 EUR.
+            "L1 FA-2026-000001 1000.00 invoice\nL1 - -82.57 fx\nL1 - -2.43 fx",
+        ),
+    );
+    check(
+        "the rate alone, with its direction: target = source x rate",
+        scenario(
+            usd,
+            vec![conv(
+                l("L1", 2, "920.00", "M", "", "FA-2026-000001"),
+                "",
+                "0.92 USD EUR",
+            )],
+            "L1 FA-2026-000001 1000.00 invoice\nL1 - -80.00 fx",
+        ),
+    );
+    check(
+        "a rate without direction: the one reading within tolerance is taken",
+        scenario(
+            usd,
+            vec![
+                conv(
+                    l("L1", 2, "920.00", "M", "", "FA-2026-000001"),
+                    "",
+                    "1.0870",
+                ),
+                conv(l("L2", 2, "368.00", "M", "", "FA-2026-000002"), "", "0.92"),
+            ],
+            // 920 x 1.087 = 1000.04 USD; 368 / 0.92 = 400 USD.
+            "L1 FA-2026-000001 1000.00 invoice\nL1 - -80.04 fx\nL1 - 0.04 fx\n\
+             L2 FA-2026-000002 400.00 invoice\nL2 - -32.00 fx",
+        ),
+    );
+    check(
+        "beyond fx_tolerance or no rate: currency_mismatch; a debit stays not_receivable; nothing settles",
+        scenario(
+            usd,
+            vec![
+                conv(
+                    l("L1", 2, "850.00", "M", "", "FA-2026-000001"),
+                    "USD 930.00",
+                    "",
+                ),
+                l("L2", 2, "368.00", "M", "", "FA-2026-000002"),
+                conv(
+                    l("L3", 2, "368.00", "M", "", "FA-2026-000002"),
+                    "",
+                    "0.92 GBP EUR",
+                ),
+                conv(
+                    l("L4", 2, "-368.00", "M", "", "FA-2026-000002"),
+                    "USD 400.00",
+                    "",
+                ),
+            ],
+            "L1 850.00 currency_mismatch\nL2 368.00 currency_mismatch\nL3 368.00 currency_mismatch\nL4 368.00 not_receivable",
+        ),
+    );
+    check(
+        "a EUR invoice paid in USD: the shortfall within fx_tolerance is an exchange difference, not a writeoff",
+        scenario(
+            "FA-2026-000003 C1 1000.00\nFA-2026-000004 C1 1000.00\nFA-2026-000005 C1 1000.00",
+            vec![
+                conv(
+                    l("L1", 2, "985.10", "M", "", "FA-2026-000003"),
+                    "USD 1085.00",
+                    "",
+                ),
+                conv(l("L2", 2, "1003.00", "M", "", "FA-2026-000004"), "", "1.08"),
+                // 3 % short: beyond the 2 % tolerance, a partial payment.
+                conv(
+                    l("L3", 2, "970.00", "M", "", "FA-2026-000005"),
+                    "USD 1050.00",
+                    "",
+                ),
+            ],
+            "L1 FA-2026-000003 1000.00 invoice\nL1 - -14.90 fx\n\
+             L2 FA-2026-000004 1000.00 invoice\nL2 - 3.00 fx\n\
+             L3 FA-2026-000005 970.00 invoice",
         ),
     );
 }

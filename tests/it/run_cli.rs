@@ -627,3 +627,90 @@ fn a_direct_debit_collection_and_its_return_from_camt054() {
     );
     contract_check(&out, &[&notification], &items);
 }
+
+/// Converted payments end to end: a camt.053 with `InstdAmt` and
+/// `CcyXchg`, an MT940 with `/OCMT/` and `/EXCH/`. USD invoices paid by EUR
+/// lines settle in USD with a conversion bridge and the exchange
+/// difference (656); a EUR invoice paid in USD books its shortfall as an
+/// exchange difference; a payment 11 % short in USD is `currency_mismatch`.
+/// The journal credits 411 with the invoice's EUR value and its USD amount
+/// in `Montantdevise`; the run passes the contract checker and replays.
+#[test]
+fn converted_payments_settle_across_currencies() {
+    let out = scratch("fx");
+    let dir = |name: &str| fixture(&format!("run/fx/{name}"));
+    let statements = [dir("statement.xml"), dir("statement.sta")];
+    let output = recon()
+        .args(["run", "--open-items", &dir("open_items.csv")])
+        .args(["--customers", &dir("customers.csv")])
+        .arg("--statements")
+        .args(&statements)
+        .args(["--out", &out.display().to_string(), "--quiet"])
+        .output()
+        .expect("run");
+    assert_ok(&output);
+    let allocations = std::fs::read_to_string(out.join("allocations.csv")).unwrap();
+    let rows: Vec<String> = allocations
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!("{} {} {} {} {}", f[1], f[3], f[5], f[6], f[8])
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "FX-1 FA-2026-000201 1000.00 USD invoice_number",
+            "FX-1  -85.00 EUR fx_conversion",
+            "FX-2 FA-2026-000202 2000.00 USD invoice_number",
+            "FX-2  -160.00 EUR fx_conversion",
+            "FX-2  -13.80 EUR fx_difference",
+            "FX-3 FA-2026-000203 1200.00 EUR invoice_number",
+            "FX-3  -11.60 EUR fx_difference",
+            "FX-5 FA-2026-000205 500.00 USD invoice_number",
+            "FX-5  -40.00 EUR fx_conversion",
+        ]
+    );
+    let exceptions = std::fs::read_to_string(out.join("exceptions.csv")).unwrap();
+    assert!(
+        exceptions
+            .contains("FX-4,2026-06-10,700.00,credit,EUR,currency_mismatch,FA-2026-000204:0.970,")
+            && exceptions.contains("700.00 EUR is 800.00 USD, due 900.00 USD"),
+        "{exceptions}"
+    );
+    let journal = std::fs::read_to_string(out.join("journal.fec.txt")).unwrap();
+    let entry = |number: &str| -> Vec<String> {
+        journal
+            .lines()
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .filter(|f| f[2] == number)
+            .map(|f| format!("{} {} {} {} {}", f[4], f[11], f[12], f[16], f[17]))
+            .collect()
+    };
+    assert_eq!(
+        entry("2"),
+        [
+            "512000 1826,20 0,00  ",
+            "411000 0,00 1840,00 2000,00 USD",
+            "656000 13,80 0,00  "
+        ]
+    );
+    assert_eq!(
+        entry("3"),
+        [
+            "512000 1188,40 0,00  ",
+            "411000 0,00 1200,00  ",
+            "656000 11,60 0,00  "
+        ]
+    );
+    let statement_refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+    contract_check(&out, &statement_refs, &dir("open_items.csv"));
+    let replay = recon().arg("replay").arg(&out).output().unwrap();
+    assert_eq!(
+        replay.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+}
