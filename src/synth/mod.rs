@@ -31,7 +31,7 @@ use std::path::Path;
 
 use codes::{Cents, Rng, dec, french_iban, iso_date, rf_reference};
 use names::{Customer, NameBook, payer_variant};
-use render::{Cheque, Format, Line, Needs, ROTATION};
+use render::{Cheque, Format, Fx, Line, Needs, ROTATION};
 
 pub use codes::{iban_valid, rf_valid};
 
@@ -59,7 +59,7 @@ pub struct SynthSummary {
 /// the realised shares differ slightly; `split` lines bring 1-2 follow-up
 /// lines, counted as `split` too).
 pub const SITUATIONS: &[(&str, u32)] = &[
-    ("clean", 220),
+    ("clean", 185),
     ("noisy_reference", 140),
     ("rf_reference", 60),
     ("iban_only", 60),
@@ -87,6 +87,13 @@ pub const SITUATIONS: &[(&str, u32)] = &[
     ("cheque_deposit", 10),
     ("payout_mismatch", 5),
     ("direct_debit_return", 5),
+    // Payments the bank converted from USD (`InstdAmt` + `CcyXchg`,
+    // `/OCMT/` + `/EXCH/`, CFONB `MMO`).
+    ("fx_usd_invoice", 10),
+    ("fx_eur_invoice", 10),
+    ("fx_mismatch", 5),
+    // LCR remittances (lettres de change relevé), settled bill by bill.
+    ("lcr_collection", 10),
 ];
 
 /// Lines per statement file at most: 20,000 keeps a CAMT file near 30 MB.
@@ -158,9 +165,13 @@ enum Situation {
     ChequeDeposit,
     PayoutMismatch,
     DirectDebitReturn,
+    FxUsdInvoice,
+    FxEurInvoice,
+    FxMismatch,
+    LcrCollection,
 }
 
-const ALL: [Situation; 26] = [
+const ALL: [Situation; 30] = [
     Situation::Clean,
     Situation::NoisyReference,
     Situation::RfReference,
@@ -187,6 +198,10 @@ const ALL: [Situation; 26] = [
     Situation::ChequeDeposit,
     Situation::PayoutMismatch,
     Situation::DirectDebitReturn,
+    Situation::FxUsdInvoice,
+    Situation::FxEurInvoice,
+    Situation::FxMismatch,
+    Situation::LcrCollection,
 ];
 
 impl Situation {
@@ -218,6 +233,8 @@ struct Item {
     issue: i16,
     due: i16,
     rf: bool,
+    /// Invoiced in USD (else EUR).
+    usd: bool,
 }
 
 impl Item {
@@ -514,6 +531,7 @@ impl Generator {
         let (method, fee_permille, fixed_fee) = match situation {
             S::PspPayout => ("psp", 29, 25),
             S::ChequeDeposit => ("cheque", 0, 0),
+            S::LcrCollection => ("lcr", 0, 0),
             _ => ("card", 14, 10),
         };
         let id = self.next_payout;
@@ -641,6 +659,14 @@ impl Generator {
                 "",
                 format!("REMISE {} CHQ {count}", reference.as_deref().unwrap_or("")),
             ),
+            S::LcrCollection => (
+                "REMISE LCR",
+                "",
+                format!(
+                    "REMISE LCR {} {count} EFFETS",
+                    reference.as_deref().unwrap_or("")
+                ),
+            ),
             _ => (
                 "VIR SEPA RECU",
                 "STRIPE PAYMENTS EUROPE LTD",
@@ -702,6 +728,7 @@ impl Generator {
             issue: issue.clamp(0, 364) as i16,
             due: due.clamp(0, 400) as i16,
             rf,
+            usd: false,
         });
         self.next_seq += 1;
         self.items.len() - 1
@@ -777,6 +804,7 @@ impl Generator {
             creditor_ref: None,
             fee: 0,
             cheques: Vec::new(),
+            fx: None,
         }
     }
 
@@ -1287,6 +1315,7 @@ impl Generator {
                     creditor_ref: None,
                     fee: 0,
                     cheques: Vec::new(),
+                    fx: None,
                 };
                 Some((
                     line,
@@ -1294,6 +1323,84 @@ impl Generator {
                 ))
             }
             S::CardPayout | S::PspPayout | S::ChequeDeposit => self.payout(situation, day, false),
+            S::FxUsdInvoice | S::FxMismatch => {
+                // A USD invoice paid in USD into the EUR account: the bank
+                // converts. Now and then the payer's bank took USD charges
+                // (under 1.5 %: within fx_tolerance); a mismatch is 5-20 %
+                // short.
+                let customer = self.normal_customer();
+                let due = self.amount().max(10_000);
+                let at = self.invoice_for(customer, day, due);
+                self.items[at].usd = true;
+                let item = self.items[at];
+                let instructed = if situation == S::FxMismatch {
+                    due * self.rng.range(80, 95) / 100
+                } else if self.rng.chance(20) {
+                    due - due * self.rng.range(1, 15) / 1_000
+                } else {
+                    due
+                };
+                let rate = self.rng.range(8_500, 9_500);
+                let paid = (instructed * rate + 5_000) / 10_000;
+                let text = self.clean_text(&item.id());
+                let mut line = self.payer_line(customer, paid, text);
+                line.fx = Some(Fx {
+                    currency: "USD",
+                    instructed,
+                    rate,
+                });
+                let customer_id = self.customers[customer].id.clone();
+                if situation == S::FxMismatch {
+                    return Some((
+                        line,
+                        Truth::exception(situation, "", paid, "currency_mismatch"),
+                    ));
+                }
+                let mut truth = Truth::applied(situation, &customer_id, paid);
+                truth.invoices.push((item.id(), due));
+                // What the invoice was worth in EUR at the payment's rate.
+                let value = (paid * due * 2 + instructed) / (instructed * 2);
+                // The nominal bridge (USD invoice row, EUR line) and the
+                // exchange difference, as the engine books them.
+                truth.adjustments.push(("fx", value - due));
+                if paid != value {
+                    truth.adjustments.push(("fx", paid - value));
+                }
+                Some((line, truth))
+            }
+            S::FxEurInvoice => {
+                // A EUR invoice the payer paid in USD, converted at its own
+                // bank's rate: up to 1.5 % off, an exchange difference.
+                let customer = self.normal_customer();
+                let due = self.amount().max(10_000);
+                let at = self.invoice_for(customer, day, due);
+                let item = self.items[at];
+                let rate = self.rng.range(8_500, 9_500);
+                let off = self.rng.range(0, 15);
+                let instructed = due * 10_000 * (1_000 - off) / 1_000 / rate;
+                let paid = (instructed * rate + 5_000) / 10_000;
+                let text = self.clean_text(&item.id());
+                let mut line = self.payer_line(customer, paid, text);
+                line.fx = Some(Fx {
+                    currency: "USD",
+                    instructed,
+                    rate,
+                });
+                let customer_id = self.customers[customer].id.clone();
+                let mut truth = Truth::applied(situation, &customer_id, paid);
+                truth.invoices.push((item.id(), due));
+                if paid != due {
+                    truth.adjustments.push(("fx", paid - due));
+                }
+                Some((line, truth))
+            }
+            // LCR bills: as a batch with one detail per bill in CAMT half
+            // of the time, else a total-only line with its remittance in
+            // the settlement report (method `lcr`).
+            S::LcrCollection if format.carries(Needs::Batch) && self.rng.chance(50) => {
+                self.batch(situation, day)
+            }
+            S::LcrCollection => self.payout(situation, day, false),
             S::PayoutMismatch => self.payout(situation, day, true),
             S::DirectDebitReturn => {
                 // A collection, and days later its return by the payer's
@@ -1339,55 +1446,66 @@ impl Generator {
                 truth.invoices.push((item.id(), amount));
                 Some((collection, truth))
             }
-            S::ChequeBatch => {
-                let count = self.rng.range(2, 5) as usize;
-                let mut cheques = Vec::with_capacity(count);
-                let mut customers: Vec<String> = Vec::new();
-                let mut invoices = Vec::new();
-                for _ in 0..count * 4 {
-                    if cheques.len() == count {
-                        break;
-                    }
-                    let customer = self.normal_customer();
-                    let id = self.customers[customer].id.clone();
-                    if customers.contains(&id) {
-                        continue;
-                    }
-                    let amount = self.amount();
-                    let at = self.invoice_for(customer, day, amount);
-                    let item = self.items[at];
-                    let drawer = payer_variant(&mut self.rng, &self.customers[customer]);
-                    let text = self.clean_text(&item.id());
-                    cheques.push(Cheque {
-                        amount,
-                        number: format!("{:07}", 1_000_000 + self.next_cheque % 9_000_000),
-                        drawer,
-                        text,
-                    });
-                    self.next_cheque += 1;
-                    customers.push(id);
-                    invoices.push((item.id(), amount));
-                }
-                let total: Cents = cheques.iter().map(|c| c.amount).sum();
-                let line = Line {
-                    bank_ref: String::new(),
-                    day,
-                    amount: total,
-                    label: "REMISE CHEQUES",
-                    party_name: None,
-                    party_iban: None,
-                    end_to_end: None,
-                    text: String::new(),
-                    wrap_at: None,
-                    creditor_ref: None,
-                    fee: 0,
-                    cheques,
-                };
-                let mut truth = Truth::applied(situation, &customers.join(";"), total);
-                truth.invoices = invoices;
-                Some((line, truth))
-            }
+            S::ChequeBatch => self.batch(situation, day),
         }
+    }
+
+    /// A batch entry with one detail per cheque (or LCR bill), each
+    /// naming the invoice it pays.
+    fn batch(&mut self, situation: Situation, day: i64) -> Option<(Line, Truth)> {
+        let lcr = situation == Situation::LcrCollection;
+        let count = self.rng.range(2, 5) as usize;
+        let mut cheques = Vec::with_capacity(count);
+        let mut customers: Vec<String> = Vec::new();
+        let mut invoices = Vec::new();
+        for _ in 0..count * 4 {
+            if cheques.len() == count {
+                break;
+            }
+            let customer = self.normal_customer();
+            let id = self.customers[customer].id.clone();
+            if customers.contains(&id) {
+                continue;
+            }
+            let amount = self.amount();
+            let at = self.invoice_for(customer, day, amount);
+            let item = self.items[at];
+            let drawer = payer_variant(&mut self.rng, &self.customers[customer]);
+            let text = self.clean_text(&item.id());
+            let number = if lcr {
+                format!("LCR{:09}", self.next_cheque)
+            } else {
+                format!("{:07}", 1_000_000 + self.next_cheque % 9_000_000)
+            };
+            cheques.push(Cheque {
+                amount,
+                number,
+                drawer,
+                text,
+            });
+            self.next_cheque += 1;
+            customers.push(id);
+            invoices.push((item.id(), amount));
+        }
+        let total: Cents = cheques.iter().map(|c| c.amount).sum();
+        let line = Line {
+            bank_ref: String::new(),
+            day,
+            amount: total,
+            label: if lcr { "REMISE LCR" } else { "REMISE CHEQUES" },
+            party_name: None,
+            party_iban: None,
+            end_to_end: None,
+            text: String::new(),
+            wrap_at: None,
+            creditor_ref: None,
+            fee: 0,
+            cheques,
+            fx: None,
+        };
+        let mut truth = Truth::applied(situation, &customers.join(";"), total);
+        truth.invoices = invoices;
+        Some((line, truth))
     }
 
     /// Amounts of 1-5 open items that no combination of (up to
@@ -1581,12 +1699,13 @@ pub fn generate(
             .get_or_insert_with(|| csv_field(&customer.legal_name()));
         let _ = writeln!(
             open_items,
-            "{},{},{},{},{},EUR,{},{},{}",
+            "{},{},{},{},{},{},{},{},{}",
             item.id(),
             customer.id,
             name,
             iso_date(item.issue as i64),
             iso_date(item.due as i64),
+            if item.usd { "USD" } else { "EUR" },
             dec(item.amount),
             dec(item.open),
             item.payment_reference().unwrap_or_default()

@@ -137,6 +137,19 @@ pub struct Line {
     /// Charges deducted by the banks (positive); 0 when none.
     pub fee: Cents,
     pub cheques: Vec<Cheque>,
+    /// A payment the payer instructed in another currency, which the bank
+    /// converted into the line's EUR.
+    pub fx: Option<Fx>,
+}
+
+/// What a bank reports of a converted payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fx {
+    pub currency: &'static str,
+    /// Instructed amount in `currency`'s cents, positive.
+    pub instructed: Cents,
+    /// EUR per unit of `currency`, in ten-thousandths (9150 = 0.9150).
+    pub rate: i64,
 }
 
 impl Line {
@@ -162,6 +175,7 @@ impl Line {
             creditor_ref: None,
             fee: 0,
             cheques: Vec::new(),
+            fx: None,
         }
     }
 }
@@ -314,7 +328,14 @@ fn camt_party(out: &mut String, v08: bool, role: &str, name: Option<&str>, iban:
     }
 }
 
-fn camt_amount(out: &mut String, v08: bool, cents: Cents, instructed: Option<Cents>) {
+/// `instructed`: amount, currency and, for a conversion, the rate in
+/// ten-thousandths of EUR per unit.
+fn camt_amount(
+    out: &mut String,
+    v08: bool,
+    cents: Cents,
+    instructed: Option<(Cents, &str, Option<i64>)>,
+) {
     if v08 {
         let _ = write!(
             out,
@@ -324,12 +345,21 @@ fn camt_amount(out: &mut String, v08: bool, cents: Cents, instructed: Option<Cen
         );
     }
     out.push_str("<AmtDtls>");
-    if let Some(instructed) = instructed {
+    if let Some((instructed, currency, rate)) = instructed {
         let _ = write!(
             out,
-            "<InstdAmt><Amt Ccy=\"EUR\">{}</Amt></InstdAmt>",
+            "<InstdAmt><Amt Ccy=\"{currency}\">{}</Amt>",
             dec(instructed.abs())
         );
+        if let Some(rate) = rate {
+            let _ = write!(
+                out,
+                "<CcyXchg><SrcCcy>{currency}</SrcCcy><TrgtCcy>EUR</TrgtCcy><XchgRate>{}.{:04}</XchgRate></CcyXchg>",
+                rate / 10_000,
+                rate % 10_000
+            );
+        }
+        out.push_str("</InstdAmt>");
     }
     let _ = write!(
         out,
@@ -347,7 +377,11 @@ fn camt_entry(out: &mut String, v08: bool, position: usize, line: &Line) {
     } else {
         "<Sts>BOOK</Sts>"
     };
-    let (family, sub) = if !line.cheques.is_empty() {
+    let lcr = line.label == "REMISE LCR";
+    let (family, sub) = if lcr {
+        // Bills of exchange settled at maturity.
+        ("DRFT", "STAM")
+    } else if !line.cheques.is_empty() {
         ("RCHQ", "BCHQ")
     } else if credit {
         ("RCDT", "ESCT")
@@ -385,7 +419,12 @@ fn camt_entry(out: &mut String, v08: bool, position: usize, line: &Line) {
             line.cheques.len()
         );
         for cheque in &line.cheques {
-            let _ = write!(out, "<TxDtls><Refs><ChqNb>{}</ChqNb></Refs>", cheque.number);
+            let reference = if lcr { "EndToEndId" } else { "ChqNb" };
+            let _ = write!(
+                out,
+                "<TxDtls><Refs><{reference}>{}</{reference}></Refs>",
+                cheque.number
+            );
             camt_amount(out, v08, cheque.amount, None);
             out.push_str("<RltdPties>");
             camt_party(out, v08, "Dbtr", Some(&cheque.drawer), None);
@@ -403,7 +442,10 @@ fn camt_entry(out: &mut String, v08: bool, position: usize, line: &Line) {
         "<TxDtls><Refs><EndToEndId>{}</EndToEndId></Refs>",
         xml_escape(line.end_to_end.as_deref().unwrap_or("NOTPROVIDED"))
     );
-    let instructed = (line.fee > 0).then(|| line.amount + line.fee);
+    let instructed = match line.fx {
+        Some(fx) => Some((fx.instructed, fx.currency, Some(fx.rate))),
+        None => (line.fee > 0).then(|| (line.amount + line.fee, "EUR", None)),
+    };
     camt_amount(out, v08, line.amount, instructed);
     let (role, other) = if credit {
         ("Dbtr", "Cdtr")
@@ -516,6 +558,16 @@ fn mt_line(out: &mut String, format: Format, line: &Line) {
         amount_text(line.amount.abs(), ','),
         line.bank_ref
     );
+    if let Some(fx) = line.fx {
+        let _ = write!(
+            out,
+            "/OCMT/{}{}//EXCH/{},{:04}/\r\n",
+            fx.currency,
+            amount_text(fx.instructed, ','),
+            fx.rate / 10_000,
+            fx.rate % 10_000
+        );
+    }
     if line.fee > 0 {
         let _ = write!(
             out,
@@ -783,6 +835,11 @@ fn cfonb(file_index: usize, lines: &[Line], opening: Cents) -> Rendered {
             }
             if let Some(reference) = &line.creditor_ref {
                 complement(&mut out, "LCS", reference);
+            }
+            if let Some(fx) = line.fx {
+                // Currency, decimals, amount (14), rate decimals, rate (11).
+                let original = format!("{}2{:014}4{:011}", fx.currency, fx.instructed, fx.rate);
+                complement(&mut out, "MMO", &original);
             }
         }
         let new = cfonb_amount(balance);

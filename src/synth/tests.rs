@@ -372,7 +372,8 @@ fn csvs_have_the_contract_columns_and_valid_codes() {
         match row["expected_reason"].as_str() {
             "" => assert_eq!(applied + adjustments, line, "{row:?}"),
             "overpayment" => assert!(line - applied > Decimal::new(5, 0), "{row:?}"),
-            "unknown_payer" | "not_receivable" | "duplicate_payment" | "amount_mismatch" => {
+            "unknown_payer" | "not_receivable" | "duplicate_payment" | "amount_mismatch"
+            | "currency_mismatch" => {
                 assert!(!matchable, "{row:?}");
                 assert_eq!(
                     row["customer_id"].is_empty(),
