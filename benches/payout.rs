@@ -86,6 +86,7 @@ fn inputs() -> RunInputs {
         bank_tx_code: String::new(),
         account: "ACC".into(),
         return_reason: None,
+        cheque_number: None,
         conversion: None,
         statement_key: "s".into(),
         position: 1,

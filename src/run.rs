@@ -159,7 +159,8 @@ fn run_with(
     };
     let settlement_plans = crate::matching::settlement::plans(&settlements, &cx);
     cx.settlement_plans = &settlement_plans;
-    let evidence: Vec<Evidence> = lines.par_iter().map(|line| gather(line, &cx)).collect();
+    let mut evidence: Vec<Evidence> = lines.par_iter().map(|line| gather(line, &cx)).collect();
+    crate::matching::returns::tie_cheques(&lines, &mut evidence, &cx);
     mark("evidence");
     let (groups, slots) = if one_group {
         (vec![(0..lines.len()).collect()], None)

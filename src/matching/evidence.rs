@@ -81,6 +81,9 @@ pub enum Found {
     EndToEndId,
     RemittanceText,
     OtherText,
+    /// The deposit of the cheque a bounced-cheque debit names: the invoice
+    /// that cheque settled (`returns::tie_cheques`).
+    ChequeDeposit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

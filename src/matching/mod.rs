@@ -63,6 +63,9 @@ pub struct Line {
     /// The statement's account, for the 512 sub-account.
     pub account: Arc<str>,
     pub return_reason: Option<String>,
+    /// Cheque number (CAMT `Refs/ChqNb`): ties a bounced cheque to the
+    /// deposit that settled it.
+    pub cheque_number: Option<Box<str>>,
     /// The currency conversion the bank reports for the line, when it
     /// converted the payment (boxed: most lines have none).
     pub conversion: Option<Box<Conversion>>,
@@ -314,6 +317,12 @@ fn line(
         },
         account: account.clone(),
         return_reason: transaction.return_reason.clone(),
+        cheque_number: transaction
+            .cheque_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(Into::into),
         conversion: conversion(transaction, &currency),
         statement_key: statement_key.clone(),
         position: position as u32 + 1,

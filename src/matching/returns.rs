@@ -6,12 +6,15 @@
 //! the rule column. A return the engine cannot tie to one settled invoice is
 //! an exception, never a guess.
 
+use std::collections::HashMap;
+
 use rust_decimal::Decimal;
 
 use super::Line;
 use super::decide::{Kind, Outcome, Proposal, Reason, Suggestion};
-use super::evidence::{Context, Evidence, RefKind};
+use super::evidence::{Context, Evidence, Found, RefHit, RefKind};
 use crate::apply::Book;
+use crate::model::Method;
 
 /// SEPA R-transaction reason codes (ISO 20022 ExternalReturnReason1Code
 /// and the rejects' codes), each with its rule name.
@@ -123,6 +126,103 @@ pub fn return_rule(line: &Line) -> Option<&'static str> {
 /// `apply` lets a row reopen an invoice.
 pub fn is_return_rule(rule: &str) -> bool {
     rule == "return" || rule == "cheque_returned" || rule.starts_with("return_")
+}
+
+/// Digits of a cheque number as a bank writes it in a bounced cheque's
+/// label (`CHEQUE IMPAYE N 1234567`): French cheques have 7, other
+/// countries' up to 12.
+const CHEQUE_DIGITS: std::ops::RangeInclusive<usize> = 5..=12;
+
+/// A bounced cheque names its cheque, seldom the invoice. This ties such a
+/// debit (rule `cheque_returned`, no invoice named) to the invoice its
+/// cheque paid: the batch detail with that cheque number (CAMT
+/// `Refs/ChqNb`) and one invoice reference, or the `cheque` settlement row
+/// with that transaction id and an invoice id. The invoice becomes a
+/// reference of the debit, found in `Found::ChequeDeposit`. A number
+/// deposited twice for different invoices ties nothing.
+///
+/// Runs between evidence and decisions: static (what the deposits name,
+/// not what they settled), so it needs no order and the independent
+/// groups see the tie.
+pub fn tie_cheques(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) {
+    let strong = |e: &Evidence| -> Option<(u32, RefKind)> {
+        let mut hits = e
+            .references
+            .iter()
+            .filter(|h| h.kind < RefKind::InvoiceFragment);
+        match (hits.next(), hits.next()) {
+            (Some(h), None) => Some((h.item, h.kind)),
+            _ => None,
+        }
+    };
+    let wanted: Vec<usize> = evidence
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            e.returned == Some("cheque_returned")
+                && !e
+                    .references
+                    .iter()
+                    .any(|h| h.kind < RefKind::InvoiceFragment)
+        })
+        .map(|(at, _)| at)
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let mut deposited: HashMap<&str, Option<(u32, RefKind)>> = HashMap::new();
+    let mut add = |number, hit: Option<(u32, RefKind)>| {
+        deposited
+            .entry(number)
+            .and_modify(|known| {
+                if *known != hit {
+                    *known = None;
+                }
+            })
+            .or_insert(hit);
+    };
+    for (line, found) in lines.iter().zip(evidence.iter()) {
+        if let Some(number) = line.cheque_number.as_deref().filter(|_| line.is_credit()) {
+            add(number, strong(found));
+        }
+    }
+    for (settlement, plans) in cx.settlements.iter().zip(cx.settlement_plans) {
+        if settlement.method != Method::Cheque {
+            continue;
+        }
+        for (row, plan) in settlement.rows.iter().zip(plans) {
+            let hit = match plan.items[..] {
+                [item] if plan.how == "invoice_id" => Some((item, RefKind::InvoiceNumber)),
+                _ => None,
+            };
+            add(row.transaction_id.trim(), hit);
+        }
+    }
+    for at in wanted {
+        let line = &lines[at];
+        let mut numbers: Vec<&str> = line.cheque_number.as_deref().into_iter().collect();
+        for text in [&line.remittance_text, &line.other_text] {
+            numbers.extend(
+                text.split(|c: char| !c.is_ascii_digit())
+                    .filter(|w| CHEQUE_DIGITS.contains(&w.len())),
+            );
+        }
+        let references = &mut evidence[at].references;
+        for number in numbers {
+            if let Some(Some((item, kind))) = deposited.get(number) {
+                if references.iter().any(|h| h.item == *item) {
+                    continue;
+                }
+                references.push(RefHit {
+                    item: *item,
+                    kind: *kind,
+                    found: Found::ChequeDeposit,
+                    text: number.to_string(),
+                });
+            }
+        }
+        references.sort_by_key(|h| h.item);
+    }
 }
 
 /// Words of a direct debit (upper case, accents folded).

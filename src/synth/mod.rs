@@ -59,7 +59,7 @@ pub struct SynthSummary {
 /// the realised shares differ slightly; `split` lines bring 1-2 follow-up
 /// lines, counted as `split` too).
 pub const SITUATIONS: &[(&str, u32)] = &[
-    ("clean", 185),
+    ("clean", 180),
     ("noisy_reference", 140),
     ("rf_reference", 60),
     ("iban_only", 60),
@@ -87,6 +87,8 @@ pub const SITUATIONS: &[(&str, u32)] = &[
     ("cheque_deposit", 10),
     ("payout_mismatch", 5),
     ("direct_debit_return", 5),
+    // A cheque of a deposit bounces; the debit names only its number.
+    ("cheque_return", 5),
     // Payments the bank converted from USD (`InstdAmt` + `CcyXchg`,
     // `/OCMT/` + `/EXCH/`, CFONB `MMO`).
     ("fx_usd_invoice", 10),
@@ -165,13 +167,14 @@ enum Situation {
     ChequeDeposit,
     PayoutMismatch,
     DirectDebitReturn,
+    ChequeReturn,
     FxUsdInvoice,
     FxEurInvoice,
     FxMismatch,
     LcrCollection,
 }
 
-const ALL: [Situation; 30] = [
+const ALL: [Situation; 31] = [
     Situation::Clean,
     Situation::NoisyReference,
     Situation::RfReference,
@@ -198,6 +201,7 @@ const ALL: [Situation; 30] = [
     Situation::ChequeDeposit,
     Situation::PayoutMismatch,
     Situation::DirectDebitReturn,
+    Situation::ChequeReturn,
     Situation::FxUsdInvoice,
     Situation::FxEurInvoice,
     Situation::FxMismatch,
@@ -215,7 +219,7 @@ impl Situation {
                 Needs::PayerIban
             }
             Situation::Fees => Needs::Charges,
-            Situation::ChequeBatch => Needs::Batch,
+            Situation::ChequeBatch | Situation::ChequeReturn => Needs::Batch,
             _ => Needs::Nothing,
         }
     }
@@ -1447,6 +1451,38 @@ impl Generator {
                 Some((collection, truth))
             }
             S::ChequeBatch => self.batch(situation, day),
+            S::ChequeReturn => {
+                // A deposit, and days later one of its cheques unpaid: the
+                // bank's debit names the cheque number only.
+                let back = day + self.rng.range(2, 8);
+                let later = self.index_for_day(back).max(index + 1);
+                if later >= self.lines_total {
+                    return None;
+                }
+                let (deposit, truth) = self.batch(situation, day)?;
+                let k = self.rng.below(deposit.cheques.len() as u64) as usize;
+                let cheque = &deposit.cheques[k];
+                let (invoice, amount) = truth.invoices[k].clone();
+                let customer = truth.customer.split(';').nth(k).unwrap_or("").to_string();
+                let returned = Line::plain(
+                    back,
+                    -amount,
+                    "CHQ IMPAYE",
+                    None,
+                    format!("CHEQUE IMPAYE N {}", cheque.number),
+                );
+                let mut back_truth = Truth::applied(situation, &customer, -amount);
+                back_truth.invoices.push((invoice, -amount));
+                self.pending_seq += 1;
+                self.pending.insert(
+                    (later, self.pending_seq),
+                    Pending {
+                        line: returned,
+                        truth: back_truth,
+                    },
+                );
+                Some((deposit, truth))
+            }
         }
     }
 

@@ -218,7 +218,7 @@ fn check_evidence(path: &str, entry: &crate::model::Entry, row: &BTreeMap<String
     }
     if entry.amount < Decimal::ZERO {
         assert!(
-            situation == "debit" || situation == "direct_debit_return",
+            matches!(situation, "debit" | "direct_debit_return" | "cheque_return"),
             "{situation}"
         );
     }

@@ -31,6 +31,8 @@ struct L {
     /// and/or `RATE SRC TRGT` (currencies `-` when not given), or empty.
     instructed: &'static str,
     rate: &'static str,
+    /// Cheque number (CAMT `Refs/ChqNb`), or empty.
+    cheque: &'static str,
 }
 
 fn l(
@@ -54,6 +56,7 @@ fn l(
         code: "",
         instructed: "",
         rate: "",
+        cheque: "",
     }
 }
 
@@ -98,6 +101,7 @@ impl L {
             bank_tx_code: self.code.to_string(),
             account: "FR7630006000011234567890189".into(),
             return_reason: None,
+            cheque_number: (!self.cheque.is_empty()).then(|| self.cheque.into()),
             conversion: self.conversion(),
             statement_key: "s".into(),
             position: 0,
@@ -873,6 +877,53 @@ fn returns_reopen_the_invoice_they_name() {
         .position(|i| i.invoice_id == "FA-2026-000001")
         .unwrap();
     assert_eq!(result.open_after[at].to_string(), "120.00");
+}
+
+#[test]
+fn a_bounced_cheque_reopens_the_invoice_its_cheque_paid() {
+    let cheque = |id, amount, number, text| {
+        let mut line = l(id, 2, amount, "", "", text);
+        line.cheque = number;
+        line
+    };
+    let mut s = scenario(
+        "FA-2026-000001 C1 300.00\nFA-2026-000002 C2 80.00\nFA-2026-000003 C3 50.00\n\
+         FA-2026-000004 C1 75.00\nFA-2026-000005 C2 75.00",
+        vec![
+            // Deposited as batch details, each cheque naming its invoice.
+            cheque("A1", "300.00", "1234567", "FA-2026-000001"),
+            cheque("A2", "50.00", "2345678", "FA-2026-000003"),
+            // The same number deposited twice for two invoices.
+            cheque("A3", "75.00", "3456789", "FA-2026-000004"),
+            cheque("A4", "75.00", "3456789", "FA-2026-000005"),
+            // A deposit slip in the settlement report.
+            l("D", 2, "80.00", "", "", "REMISE CHEQUES"),
+            l("R1", 9, "-300.00", "", "", "CHEQUE IMPAYE N 1234567"),
+            cheque("R2", "-80.00", "7654321", "CHQ IMPAYE"),
+            l("R3", 9, "-75.00", "", "", "CHEQUE IMPAYE 3456789"),
+            l("R4", 9, "-60.00", "", "", "CHEQUE IMPAYE 9999999"),
+        ],
+        "A1 FA-2026-000001 300.00 invoice\nA2 FA-2026-000003 50.00 invoice\n\
+         A3 FA-2026-000004 75.00 invoice\nA4 FA-2026-000005 75.00 invoice\n\
+         D FA-2026-000002 80.00 invoice\n\
+         R1 FA-2026-000001 -300.00 invoice\nR2 FA-2026-000002 -80.00 invoice\n\
+         R3 75.00 no_candidate\nR4 60.00 no_candidate",
+    );
+    s.settlements =
+        "D1,cheque,,2026-03-02,EUR,7654321,2026-03-01,charge,80.00,,80.00,FA-2026-000002,,\n";
+    let result = check(
+        "tied by the cheque number to the batch detail or the deposit slip row; a number deposited for two invoices or never deposited goes to a person",
+        s,
+    );
+    let at = |id: &str| result.lines.iter().position(|l| l.line_id == id).unwrap();
+    assert_eq!(result.decisions[at("R1")].outcome.rule, "cheque_returned");
+    assert!(
+        result.evidence[at("R1")].references.iter().any(|h| h.found
+            == recon::matching::evidence::Found::ChequeDeposit
+            && h.text == "1234567"),
+        "{:?}",
+        result.evidence[at("R1")].references
+    );
 }
 
 #[test]

@@ -292,6 +292,7 @@ pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
             bank_tx_code: String::new(),
             account: "ACC".into(),
             return_reason: None,
+            cheque_number: None,
             conversion: None,
             statement_key: "s".into(),
             position: n as u32 + 1,
