@@ -160,7 +160,7 @@ fn run_with(
     let settlement_plans = crate::matching::settlement::plans(&settlements, &cx);
     cx.settlement_plans = &settlement_plans;
     let mut evidence: Vec<Evidence> = lines.par_iter().map(|line| gather(line, &cx)).collect();
-    crate::matching::returns::tie_cheques(&lines, &mut evidence, &cx);
+    crate::matching::returns::tie_returns(&lines, &mut evidence, &cx);
     mark("evidence");
     let (groups, slots) = if one_group {
         (vec![(0..lines.len()).collect()], None)

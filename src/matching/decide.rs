@@ -619,7 +619,7 @@ fn found_name(found: Found) -> &'static str {
         Found::EndToEndId => "end-to-end id",
         Found::RemittanceText => "remittance text",
         Found::OtherText => "entry information",
-        Found::ChequeDeposit => "the deposit of the cheque",
+        Found::OriginalReceipt => "the receipt it returns",
     }
 }
 

@@ -81,9 +81,10 @@ pub enum Found {
     EndToEndId,
     RemittanceText,
     OtherText,
-    /// The deposit of the cheque a bounced-cheque debit names: the invoice
-    /// that cheque settled (`returns::tie_cheques`).
-    ChequeDeposit,
+    /// The receipt a return takes back (the deposit of a bounced cheque,
+    /// the collection of a returned direct debit), found by its cheque
+    /// number or end-to-end id: the invoice it paid (`returns::tie_returns`).
+    OriginalReceipt,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -489,7 +490,10 @@ fn link_advices_by_amount(line: &Line, cx: &Context<'_>, evidence: &mut Evidence
             continue;
         }
         let similar = name_similarity(&payer_key, &cx.index.advice_payer_keys[a as usize]) >= 0.85;
-        if similar && !evidence.advices.iter().any(|(x, _)| *x == a) {
+        if similar
+            && !evidence.advices.iter().any(|(x, _)| *x == a)
+            && !contradicts_references(advice, evidence, cx)
+        {
             found.push((days, a));
         }
     }
@@ -497,6 +501,29 @@ fn link_advices_by_amount(line: &Line, cx: &Context<'_>, evidence: &mut Evidence
     evidence
         .advices
         .extend(found.into_iter().map(|(_, a)| (a, "advice_payer_amount")));
+}
+
+/// Whether the line names invoices (a reference, not a fragment) of which
+/// the advice quotes none: then an advice found only by payer and amount
+/// announces another payment (a namesake paying the same amount), and the
+/// line's own references decide.
+fn contradicts_references(
+    advice: &RemittanceAdvice,
+    evidence: &Evidence,
+    cx: &Context<'_>,
+) -> bool {
+    let named: Vec<u32> = evidence
+        .references
+        .iter()
+        .filter(|h| h.kind < RefKind::InvoiceFragment)
+        .map(|h| h.item)
+        .collect();
+    !named.is_empty()
+        && !advice.lines.iter().any(|l| {
+            super::decide::quoted_candidates(&l.invoice_ref, cx)
+                .iter()
+                .any(|i| named.contains(i))
+        })
 }
 
 /// Upper case, accents folded, punctuation to single spaces, word order

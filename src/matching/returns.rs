@@ -128,23 +128,25 @@ pub fn is_return_rule(rule: &str) -> bool {
     rule == "return" || rule == "cheque_returned" || rule.starts_with("return_")
 }
 
-/// Digits of a cheque number as a bank writes it in a bounced cheque's
-/// label (`CHEQUE IMPAYE N 1234567`): French cheques have 7, other
-/// countries' up to 12.
-const CHEQUE_DIGITS: std::ops::RangeInclusive<usize> = 5..=12;
+/// Shortest token of a return's text looked up as the original receipt's
+/// cheque number or end-to-end id (French cheque numbers have 7 digits).
+const RECEIPT_KEY_MIN: usize = 5;
 
-/// A bounced cheque names its cheque, seldom the invoice. This ties such a
-/// debit (rule `cheque_returned`, no invoice named) to the invoice its
-/// cheque paid: the batch detail with that cheque number (CAMT
-/// `Refs/ChqNb`) and one invoice reference, or the `cheque` settlement row
-/// with that transaction id and an invoice id. The invoice becomes a
-/// reference of the debit, found in `Found::ChequeDeposit`. A number
-/// deposited twice for different invoices ties nothing.
+/// A bounced cheque names its cheque, a returned direct debit its original
+/// end-to-end id, seldom the invoice. This ties such a debit (a return rule,
+/// no invoice named) to the invoice the original receipt paid. The receipt
+/// is found by the return's cheque number, end-to-end id or a word of its
+/// text. It is a credit line with that cheque number (CAMT `Refs/ChqNb`) or
+/// end-to-end id and exactly one invoice reference, or a `cheque` or
+/// `direct_debit` settlement row with that transaction id and an invoice
+/// id. The invoice becomes a reference of the debit, found in
+/// `Found::OriginalReceipt`. A key that two receipts share for different
+/// invoices ties nothing.
 ///
-/// Runs between evidence and decisions: static (what the deposits name,
+/// Runs between evidence and decisions: static (what the receipts name,
 /// not what they settled), so it needs no order and the independent
 /// groups see the tie.
-pub fn tie_cheques(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) {
+pub fn tie_returns(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) {
     let strong = |e: &Evidence| -> Option<(u32, RefKind)> {
         let mut hits = e
             .references
@@ -159,7 +161,7 @@ pub fn tie_cheques(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) 
         .iter()
         .enumerate()
         .filter(|(_, e)| {
-            e.returned == Some("cheque_returned")
+            e.returned.is_some()
                 && !e
                     .references
                     .iter()
@@ -170,10 +172,10 @@ pub fn tie_cheques(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) 
     if wanted.is_empty() {
         return;
     }
-    let mut deposited: HashMap<&str, Option<(u32, RefKind)>> = HashMap::new();
-    let mut add = |number, hit: Option<(u32, RefKind)>| {
-        deposited
-            .entry(number)
+    let mut receipts: HashMap<&str, Option<(u32, RefKind)>> = HashMap::new();
+    let mut add = |key, hit: Option<(u32, RefKind)>| {
+        receipts
+            .entry(key)
             .and_modify(|known| {
                 if *known != hit {
                     *known = None;
@@ -182,12 +184,18 @@ pub fn tie_cheques(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) 
             .or_insert(hit);
     };
     for (line, found) in lines.iter().zip(evidence.iter()) {
-        if let Some(number) = line.cheque_number.as_deref().filter(|_| line.is_credit()) {
+        if !line.is_credit() {
+            continue;
+        }
+        if let Some(number) = line.cheque_number.as_deref() {
             add(number, strong(found));
+        }
+        if !line.end_to_end_id.is_empty() {
+            add(line.end_to_end_id.as_str(), strong(found));
         }
     }
     for (settlement, plans) in cx.settlements.iter().zip(cx.settlement_plans) {
-        if settlement.method != Method::Cheque {
+        if !matches!(settlement.method, Method::Cheque | Method::DirectDebit) {
             continue;
         }
         for (row, plan) in settlement.rows.iter().zip(plans) {
@@ -200,24 +208,34 @@ pub fn tie_cheques(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) 
     }
     for at in wanted {
         let line = &lines[at];
-        let mut numbers: Vec<&str> = line.cheque_number.as_deref().into_iter().collect();
+        let mut keys: Vec<&str> = line.cheque_number.as_deref().into_iter().collect();
+        if !line.end_to_end_id.is_empty() {
+            keys.push(&line.end_to_end_id);
+        }
         for text in [&line.remittance_text, &line.other_text] {
-            numbers.extend(
-                text.split(|c: char| !c.is_ascii_digit())
-                    .filter(|w| CHEQUE_DIGITS.contains(&w.len())),
+            // Words as written (`TX-998877`), their letter-digit runs, and
+            // their digit runs (`N°1234567`, `CHQ1234567`).
+            let words = text
+                .split_whitespace()
+                .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()));
+            keys.extend(
+                words
+                    .chain(text.split(|c: char| !c.is_ascii_alphanumeric()))
+                    .chain(text.split(|c: char| !c.is_ascii_digit()))
+                    .filter(|w| w.len() >= RECEIPT_KEY_MIN),
             );
         }
         let references = &mut evidence[at].references;
-        for number in numbers {
-            if let Some(Some((item, kind))) = deposited.get(number) {
+        for key in keys {
+            if let Some(Some((item, kind))) = receipts.get(key) {
                 if references.iter().any(|h| h.item == *item) {
                     continue;
                 }
                 references.push(RefHit {
                     item: *item,
                     kind: *kind,
-                    found: Found::ChequeDeposit,
-                    text: number.to_string(),
+                    found: Found::OriginalReceipt,
+                    text: key.to_string(),
                 });
             }
         }

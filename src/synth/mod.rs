@@ -1427,13 +1427,21 @@ impl Generator {
                     Some(name),
                     format!("PRLV SEPA {}", item.id()),
                 );
-                collection.end_to_end = Some(item.id());
+                // Half of the returns name the invoice; the others only
+                // carry the collection's end-to-end id, as banks send them.
+                let by_e2e = self.rng.chance(50);
+                collection.end_to_end = Some(if by_e2e { self.e2e() } else { item.id() });
                 let code = *self.rng.pick(&["AM04", "AC04", "MD06", "MS02"]);
+                let text = if by_e2e {
+                    format!("RETOUR PRLV SEPA MOTIF {code}")
+                } else {
+                    format!("RETOUR PRLV SEPA MOTIF {code} {}", item.id())
+                };
                 let returned = Line {
                     amount: -amount,
                     day: back,
                     label: "RETOUR PRLV",
-                    text: format!("RETOUR PRLV SEPA MOTIF {code} {}", item.id()),
+                    text,
                     ..collection.clone()
                 };
                 let mut truth = Truth::applied(situation, &customer_id, -amount);

@@ -762,6 +762,28 @@ fn remittance_advices() {
         "a discrepancy is a dispute, not a discount; an advice without a payer name is never linked by amount",
         s,
     );
+    // Found at 1M lines: a namesake's advice of the same amount took a line
+    // whose text names another invoice.
+    let namesake = "advice_id,payer_name,payment_date,payment_amount,currency,invoice_id,paid_amount,payment_reference,deduction_amount,deduction_reason\n\
+        ADV9,Boulangerie Lefevre Nord,2026-03-01,300.00,EUR,FA-2026-000011,300.00,,,\n";
+    let mut s = scenario(
+        "FA-2026-000010 C2 300.00\nFA-2026-000011 C2 300.00",
+        vec![l(
+            "A",
+            2,
+            "300.00",
+            "BOULANGERIE LEFEVRE",
+            "",
+            "FA-2026-000010 SOLDE",
+        )],
+        "A FA-2026-000010 300.00 invoice",
+    );
+    s.advices = namesake;
+    let result = check(
+        "an advice linked by payer and amount that quotes none of the invoices the line names is not this payment",
+        s,
+    );
+    assert!(result.evidence[0].advices.is_empty());
 }
 
 #[test]
@@ -919,11 +941,39 @@ fn a_bounced_cheque_reopens_the_invoice_its_cheque_paid() {
     assert_eq!(result.decisions[at("R1")].outcome.rule, "cheque_returned");
     assert!(
         result.evidence[at("R1")].references.iter().any(|h| h.found
-            == recon::matching::evidence::Found::ChequeDeposit
+            == recon::matching::evidence::Found::OriginalReceipt
             && h.text == "1234567"),
         "{:?}",
         result.evidence[at("R1")].references
     );
+}
+
+#[test]
+fn a_returned_direct_debit_is_tied_by_its_end_to_end_id() {
+    let mut collected = l("A", 2, "120.00", "", "", "PRLV SEPA FA-2026-000001");
+    collected.end_to_end = "E2E0000000042";
+    let mut returned = l("R1", 9, "-120.00", "", "", "RETOUR PRLV SEPA MOTIF AM04");
+    returned.end_to_end = "E2E0000000042";
+    let mut s = scenario(
+        "FA-2026-000001 C1 120.00\nFA-2026-000002 C2 80.00",
+        vec![
+            collected,
+            l("D", 2, "80.00", "", "", "PRLV SEPA REMISE DD-17"),
+            returned,
+            l("R2", 9, "-80.00", "", "", "REJET PRLV MS02 TX-998877"),
+            l("R3", 9, "-80.00", "", "", "REJET PRLV MS02 TX-000000"),
+        ],
+        "A FA-2026-000001 120.00 invoice\nD FA-2026-000002 80.00 invoice\n\
+         R1 FA-2026-000001 -120.00 invoice\nR2 FA-2026-000002 -80.00 invoice\n\
+         R3 80.00 no_candidate",
+    );
+    s.settlements = "DD-17,direct_debit,DD-17,2026-03-02,EUR,TX-998877,2026-03-01,charge,80.00,,80.00,FA-2026-000002,,\n";
+    let result = check(
+        "tied to the collection line by end-to-end id, to the collection's settlement row by transaction id; an unknown one goes to a person",
+        s,
+    );
+    let rules: Vec<&str> = result.decisions.iter().map(|d| d.outcome.rule).collect();
+    assert_eq!(rules[2..], ["return_AM04", "return_MS02", "return_MS02"]);
 }
 
 #[test]
