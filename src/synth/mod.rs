@@ -59,7 +59,7 @@ pub struct SynthSummary {
 /// the realised shares differ slightly; `split` lines bring 1-2 follow-up
 /// lines, counted as `split` too).
 pub const SITUATIONS: &[(&str, u32)] = &[
-    ("clean", 180),
+    ("clean", 177),
     ("noisy_reference", 140),
     ("rf_reference", 60),
     ("iban_only", 60),
@@ -89,6 +89,9 @@ pub const SITUATIONS: &[(&str, u32)] = &[
     ("direct_debit_return", 5),
     // A cheque of a deposit bounces; the debit names only its number.
     ("cheque_return", 5),
+    // A return of a collection or cheque the data does not hold: to a
+    // person.
+    ("return_untied", 3),
     // Payments the bank converted from USD (`InstdAmt` + `CcyXchg`,
     // `/OCMT/` + `/EXCH/`, CFONB `MMO`).
     ("fx_usd_invoice", 10),
@@ -168,13 +171,14 @@ enum Situation {
     PayoutMismatch,
     DirectDebitReturn,
     ChequeReturn,
+    ReturnUntied,
     FxUsdInvoice,
     FxEurInvoice,
     FxMismatch,
     LcrCollection,
 }
 
-const ALL: [Situation; 31] = [
+const ALL: [Situation; 32] = [
     Situation::Clean,
     Situation::NoisyReference,
     Situation::RfReference,
@@ -202,6 +206,7 @@ const ALL: [Situation; 31] = [
     Situation::PayoutMismatch,
     Situation::DirectDebitReturn,
     Situation::ChequeReturn,
+    Situation::ReturnUntied,
     Situation::FxUsdInvoice,
     Situation::FxEurInvoice,
     Situation::FxMismatch,
@@ -1459,6 +1464,35 @@ impl Generator {
                 Some((collection, truth))
             }
             S::ChequeBatch => self.batch(situation, day),
+            S::ReturnUntied => {
+                let amount = -self.amount();
+                let mut line = if self.rng.chance(50) {
+                    let code = *self.rng.pick(&["AM04", "AC04", "MD06", "MS02"]);
+                    let mut line = Line::plain(
+                        day,
+                        amount,
+                        "RETOUR PRLV",
+                        None,
+                        format!("RETOUR PRLV SEPA MOTIF {code}"),
+                    );
+                    line.end_to_end = Some(format!("X{}", self.e2e()));
+                    line
+                } else {
+                    let number = 90_000_000 + self.rng.below(9_999_999);
+                    Line::plain(
+                        day,
+                        amount,
+                        "CHQ IMPAYE",
+                        None,
+                        format!("CHEQUE IMPAYE N {number:08}"),
+                    )
+                };
+                line.party_name = None;
+                Some((
+                    line,
+                    Truth::exception(situation, "", amount, "no_candidate"),
+                ))
+            }
             S::ChequeReturn => {
                 // A deposit, and days later one of its cheques unpaid: the
                 // bank's debit names the cheque number only.

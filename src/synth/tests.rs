@@ -218,7 +218,10 @@ fn check_evidence(path: &str, entry: &crate::model::Entry, row: &BTreeMap<String
     }
     if entry.amount < Decimal::ZERO {
         assert!(
-            matches!(situation, "debit" | "direct_debit_return" | "cheque_return"),
+            matches!(
+                situation,
+                "debit" | "direct_debit_return" | "cheque_return" | "return_untied"
+            ),
             "{situation}"
         );
     }
@@ -373,7 +376,7 @@ fn csvs_have_the_contract_columns_and_valid_codes() {
             "" => assert_eq!(applied + adjustments, line, "{row:?}"),
             "overpayment" => assert!(line - applied > Decimal::new(5, 0), "{row:?}"),
             "unknown_payer" | "not_receivable" | "duplicate_payment" | "amount_mismatch"
-            | "currency_mismatch" => {
+            | "currency_mismatch" | "no_candidate" => {
                 assert!(!matchable, "{row:?}");
                 assert_eq!(
                     row["customer_id"].is_empty(),
