@@ -72,6 +72,9 @@ pub struct Book<'a> {
     /// (customer, line amount) of every line of this run that settled
     /// invoices of one customer.
     paid_in_run: HashSet<(u32, Decimal), BuildHasherDefault<IndexHasher>>,
+    /// What each receipt a return is tied to settled (line index -> item,
+    /// amount), recorded by `note_receipt` for those lines only.
+    receipts: HashMap<u32, Vec<(u32, Decimal)>>,
 }
 
 /// Which group's book holds each item, and at which slot: items of the
@@ -112,7 +115,32 @@ impl<'a> Book<'a> {
             settlements_used: IndexSet::default(),
             learned_ibans: HashMap::new(),
             paid_in_run: HashSet::default(),
+            receipts: HashMap::new(),
         }
+    }
+
+    /// Records what the line at `at` (a receipt some return is tied to)
+    /// settled, once its outcome is committed.
+    pub fn note_receipt(&mut self, at: u32, outcome: &Outcome) {
+        let settled = outcome
+            .proposals
+            .iter()
+            .filter(|p| p.kind == Kind::Invoice)
+            .filter_map(|p| p.item.map(|item| (item, p.amount)))
+            .collect();
+        self.receipts.insert(at, settled);
+    }
+
+    /// What the receipt at line `at` settled on `item` (zero when it
+    /// settled nothing there, or is not decided yet).
+    pub fn receipt_settled(&self, at: u32, item: u32) -> Decimal {
+        self.receipts
+            .get(&at)
+            .into_iter()
+            .flatten()
+            .filter(|(i, _)| *i == item)
+            .map(|(_, amount)| *amount)
+            .sum()
     }
 
     /// The item's slot in this book, `None` (and flagged) for another
@@ -204,6 +232,26 @@ impl<'a> Book<'a> {
                 }
                 (_, Some(_)) => return Err(fail("an adjustment row names an invoice".into())),
                 (_, None) => {}
+            }
+        }
+        // An invoice row in another currency than the line's comes only from
+        // a settlement across currencies: all in one currency, none negative.
+        let mut foreign_currency: Option<&str> = None;
+        for proposal in &outcome.proposals {
+            if let (Kind::Invoice, Some(item)) = (proposal.kind, proposal.item) {
+                let currency = self.base[item as usize].currency.as_str();
+                if currency == line.currency {
+                    continue;
+                }
+                if proposal.amount.is_sign_negative()
+                    || foreign_currency.is_some_and(|c| c != currency)
+                {
+                    return Err(fail(format!(
+                        "an invoice row in {currency} on a line in {} that is no settlement across currencies",
+                        line.currency
+                    )));
+                }
+                foreign_currency = Some(currency);
             }
         }
         // Summed per item by sorting (a payout may carry 10,000 rows).

@@ -46,10 +46,12 @@ pub struct Config {
     /// for an advice linked by payer and amount (not by reference).
     pub advice_window_days: i64,
     /// Largest gap between a converted payment and the invoices it settles,
-    /// as a fraction of what is due (`0.02` = 2 %): a payment the bank
+    /// as a fraction of what is due (`0.01` = 1 %): a payment the bank
     /// converted (another currency instructed, an exchange rate given) that
     /// lands within it settles the invoices, the gap booked as `fx`
-    /// (656/756); beyond it the line is `currency_mismatch`.
+    /// (656/756); beyond it the line is `currency_mismatch` (invoices in
+    /// another currency) or follows the ordinary rules (invoices in the
+    /// line's).
     #[serde(with = "rust_decimal::serde::str")]
     pub fx_tolerance: Decimal,
     pub journal: Journal,
@@ -92,7 +94,7 @@ impl Default for Config {
             subset_max_candidates: 40,
             subset_max_steps: 200_000,
             advice_window_days: 10,
-            fx_tolerance: Decimal::new(2, 2),
+            fx_tolerance: Decimal::new(1, 2),
             journal: Journal::default(),
             accounts: Accounts::default(),
         }

@@ -367,6 +367,9 @@ pub struct Transaction {
     pub exchange_rate: Option<Decimal>,
     pub exchange_source_currency: Option<String>,
     pub exchange_target_currency: Option<String>,
+    /// `CcyXchg/UnitCcy`: the currency one unit of which the rate prices
+    /// (the rate reads "1 unit = rate of the other").
+    pub exchange_unit_currency: Option<String>,
     /// Return / reject reason code (`RtrInf/Rsn/Cd`), e.g. `AC04`.
     pub return_reason: Option<String>,
     pub additional_info: Option<String>,

@@ -81,6 +81,10 @@ pub fn parse_rate(text: &str) -> Result<Decimal, String> {
         .map_err(|_| format!("exchange rate out of range: {trimmed:?}"))
 }
 
+/// The currency the journal (FEC) is kept in: amounts of lines in another
+/// currency are written with their currency in `Idevise`.
+pub const BOOK_CURRENCY: &str = "EUR";
+
 /// Decimals of a currency's minor unit (ISO 4217).
 pub fn minor_units(currency: &str) -> u32 {
     match currency {

@@ -160,7 +160,7 @@ fn run_with(
     let settlement_plans = crate::matching::settlement::plans(&settlements, &cx);
     cx.settlement_plans = &settlement_plans;
     let mut evidence: Vec<Evidence> = lines.par_iter().map(|line| gather(line, &cx)).collect();
-    crate::matching::returns::tie_returns(&lines, &mut evidence, &cx);
+    let receipts = crate::matching::returns::tie_returns(&lines, &mut evidence, &cx);
     mark("evidence");
     let (groups, slots) = if one_group {
         (vec![(0..lines.len()).collect()], None)
@@ -203,6 +203,9 @@ fn run_with(
                     );
                     error
                 })?;
+                if receipts.binary_search(&(at as u32)).is_ok() {
+                    book.note_receipt(at as u32, &outcome);
+                }
                 outcomes.push((at, outcome, settled));
             }
             Ok((outcomes, book.changes().collect()))

@@ -424,7 +424,20 @@ fn by_references(
     if same_currency.is_empty() {
         let detail = match fx::settle(line, cx, book, &all, strongest.rule(), confidence, out) {
             Ok(()) => return,
-            Err(detail) => detail,
+            Err(fx::Refused::Settled) => {
+                out.rule = "duplicate_payment";
+                out.note(|| "every referenced item is already settled".into());
+                out.review(
+                    line.amount,
+                    Reason::DuplicatePayment,
+                    vec![Suggestion {
+                        items: all,
+                        score: confidence,
+                    }],
+                );
+                return;
+            }
+            Err(fx::Refused::Mismatch(detail)) => detail,
         };
         out.rule = "currency_mismatch";
         out.note(|| detail.clone());

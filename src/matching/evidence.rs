@@ -132,6 +132,9 @@ pub struct Evidence {
     /// A debit returning an earlier receipt: the rule it decides under
     /// (`returns::return_rule`).
     pub returned: Option<&'static str>,
+    /// The line index of the receipt such a debit is tied to by cheque
+    /// number or end-to-end id (`returns::tie_returns`).
+    pub receipt: Option<u32>,
 }
 
 /// Words that mark a credit as no customer's payment (upper case, accents

@@ -34,7 +34,7 @@ use super::Line;
 use super::decide::{Kind, Outcome, Proposal};
 use super::evidence::Context;
 use crate::apply::Book;
-use crate::money::minor_units;
+use crate::money::{BOOK_CURRENCY, minor_units};
 
 /// Rule of the row bridging the nominal amounts of a settlement across
 /// currencies (see the module comment); the journal skips it.
@@ -42,8 +42,16 @@ pub const CONVERSION_RULE: &str = "fx_conversion";
 /// Rule of an exchange difference row (656 / 756).
 pub const DIFFERENCE_RULE: &str = "fx_difference";
 
+/// Why a line could not be settled across currencies.
+pub enum Refused {
+    /// Every referenced invoice is already settled: a duplicate payment.
+    Settled,
+    /// One sentence for the `currency_mismatch` detail.
+    Mismatch(String),
+}
+
 /// Settles `referenced` items in another currency than the line, or says
-/// in one sentence why not (the `currency_mismatch` detail).
+/// why not.
 pub fn settle(
     line: &Line,
     cx: &Context<'_>,
@@ -52,7 +60,8 @@ pub fn settle(
     rule: &'static str,
     confidence: u16,
     out: &mut Outcome,
-) -> Result<(), String> {
+) -> Result<(), Refused> {
+    let mismatch = |text: String| Refused::Mismatch(text);
     let mut currencies: Vec<&str> = referenced
         .iter()
         .map(|&i| cx.items[i as usize].currency.as_str())
@@ -61,38 +70,54 @@ pub fn settle(
     currencies.dedup();
     let line_currency = &line.currency;
     let [currency] = currencies[..] else {
-        return Err(format!(
+        return Err(mismatch(format!(
             "the line is in {line_currency}, the referenced invoices in {}",
             currencies.join(" and ")
-        ));
+        )));
     };
     let Some(conversion) = line.conversion.as_deref() else {
-        return Err(format!(
+        return Err(mismatch(format!(
             "the line is in {line_currency}, the referenced invoices in {currency}, and the bank gives no amount in {currency} nor an exchange rate"
-        ));
+        )));
     };
     if !line.is_credit() {
-        return Err(format!(
+        return Err(mismatch(format!(
             "a debit in {line_currency} against invoices in {currency}"
-        ));
+        )));
+    }
+    // The journal values the invoices in the line's currency: only a line
+    // in the journal's currency gives it a value it can book, and the
+    // bridge row must fit the line's minor units.
+    if line_currency != BOOK_CURRENCY {
+        return Err(mismatch(format!(
+            "a line in {line_currency} for invoices in {currency}: the journal is kept in {BOOK_CURRENCY}, for a person"
+        )));
+    }
+    if minor_units(currency) > minor_units(line_currency) {
+        return Err(mismatch(format!(
+            "invoices in {currency} have more decimals than the line's {line_currency}: for a person"
+        )));
     }
     let open: Vec<u32> = referenced
         .iter()
         .copied()
         .filter(|&i| !book.open(i).is_zero())
         .collect();
+    if open.is_empty() {
+        return Err(Refused::Settled);
+    }
     let due: Decimal = open.iter().map(|&i| book.open(i)).sum();
     if due <= Decimal::ZERO {
-        return Err(format!(
+        return Err(mismatch(format!(
             "the referenced invoices in {currency} have nothing left to receive"
-        ));
+        )));
     }
     let paid = line.amount;
     let readings = conversion.amounts_in(paid, line_currency, currency);
     if readings.is_empty() {
-        return Err(format!(
+        return Err(mismatch(format!(
             "the line is in {line_currency}, the referenced invoices in {currency}, and no amount or rate the bank gives converts one into the other"
-        ));
+        )));
     }
     let tolerance = cx.config.fx_tolerance * due;
     let fits: Vec<Decimal> = readings
@@ -107,16 +132,16 @@ pub fn settle(
                 .iter()
                 .map(|a| a.round_dp(minor_units(currency)).to_string())
                 .collect();
-            return Err(format!(
+            return Err(mismatch(format!(
                 "{paid} {line_currency} is {} {currency}, due {due} {currency}: beyond fx_tolerance {}",
                 shown.join(" or "),
                 cx.config.fx_tolerance
-            ));
+            )));
         }
         _ => {
-            return Err(format!(
+            return Err(mismatch(format!(
                 "the exchange rate reads both ways within fx_tolerance of the {due} {currency} due"
-            ));
+            )));
         }
     };
     // What was due, in the line's currency at the payment's own rate.
@@ -124,7 +149,11 @@ pub fn settle(
         .checked_mul(due)
         .and_then(|v| v.checked_div(converted))
         .map(|v| v.round_dp(minor_units(line_currency)))
-        .ok_or_else(|| format!("{paid} {line_currency} x {due} / {converted} is out of range"))?;
+        .ok_or_else(|| {
+            mismatch(format!(
+                "{paid} {line_currency} x {due} / {converted} is out of range"
+            ))
+        })?;
     for &i in &open {
         out.proposals.push(Proposal {
             item: Some(i),
@@ -161,11 +190,12 @@ pub fn settle(
     Ok(())
 }
 
-/// For invoices in the line's currency paid by a converted payment: the
-/// exchange difference `paid - due` when it is within `fx_tolerance` of
-/// `due`, else `None` (the ordinary rules apply).
+/// For invoices in the line's currency paid in another (an instructed
+/// amount in another currency; a rate alone says too little): the exchange
+/// difference `paid - due` when it is within `fx_tolerance` of `due`, else
+/// `None` (the ordinary rules apply: writeoff, partial payment).
 pub fn same_currency(line: &Line, cx: &Context<'_>, due: Decimal) -> Option<Decimal> {
-    line.conversion.as_ref()?;
+    line.conversion.as_ref()?.instructed.as_ref()?;
     let gap = line.amount - due;
     (due > Decimal::ZERO && !gap.is_zero() && gap.abs() <= cx.config.fx_tolerance * due)
         .then_some(gap)

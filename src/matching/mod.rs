@@ -83,10 +83,14 @@ pub struct Conversion {
     /// not the line's.
     pub instructed: Option<(Decimal, String)>,
     pub rate: Option<Decimal>,
-    /// `CcyXchg/SrcCcy` and `TrgtCcy`: with them the rate's direction is
-    /// known (target = source x rate); without, both readings are tried.
+    /// `CcyXchg/SrcCcy`, `TrgtCcy` and `UnitCcy`: with source and target
+    /// the rate's direction is known (target = source x rate, or source =
+    /// target x rate when the unit currency is the target); without them,
+    /// and with no instructed amount in a third currency, both readings
+    /// are tried.
     pub source: Option<String>,
     pub target: Option<String>,
+    pub unit: Option<String>,
 }
 
 impl Conversion {
@@ -103,18 +107,28 @@ impl Conversion {
             return Vec::new();
         };
         let paid = paid.abs();
-        let (source, target) = (self.source.as_deref(), self.target.as_deref());
         let multiply = paid.checked_mul(rate);
         let divide = paid.checked_div(rate);
-        let found = match (source, target) {
-            (Some(s), Some(t)) if s == paid_currency && t == currency => vec![multiply],
-            (Some(s), Some(t)) if s == currency && t == paid_currency => vec![divide],
-            (None, None) => vec![multiply, divide],
-            // The rate is between other currencies (or the file names only
-            // one side): it says nothing about this one.
-            _ => Vec::new(),
+        // `from` x rate = `to`.
+        let (from, to) = match (self.source.as_deref(), self.target.as_deref()) {
+            (Some(s), Some(t)) if self.unit.as_deref() == Some(t) && s != t => (t, s),
+            (Some(s), Some(t)) => (s, t),
+            // An instructed amount in a third currency: the rate is the
+            // conversion from that one, not into `currency`.
+            _ if self.instructed.is_some() => return Vec::new(),
+            (None, None) => return [multiply, divide].into_iter().flatten().collect(),
+            // The file names one side only: no direction to trust.
+            _ => return Vec::new(),
         };
-        found.into_iter().flatten().collect()
+        let found = if from == paid_currency && to == currency {
+            multiply
+        } else if from == currency && to == paid_currency {
+            divide
+        } else {
+            // The rate is between other currencies.
+            None
+        };
+        found.into_iter().collect()
     }
 }
 
@@ -346,6 +360,7 @@ fn conversion(transaction: &Transaction, currency: &str) -> Option<Box<Conversio
         rate,
         source: transaction.exchange_source_currency.clone(),
         target: transaction.exchange_target_currency.clone(),
+        unit: transaction.exchange_unit_currency.clone(),
     }))
 }
 

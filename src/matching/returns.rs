@@ -128,35 +128,46 @@ pub fn is_return_rule(rule: &str) -> bool {
     rule == "return" || rule == "cheque_returned" || rule.starts_with("return_")
 }
 
-/// Shortest token of a return's text looked up as the original receipt's
-/// cheque number or end-to-end id (French cheque numbers have 7 digits).
+/// Shortest word of a return's text looked up as the original receipt's
+/// cheque number or collection reference (French cheque numbers have 7
+/// digits).
 const RECEIPT_KEY_MIN: usize = 5;
+
+/// Digits of a cheque number written inside a word (`N°1234567`).
+const CHEQUE_DIGITS: std::ops::RangeInclusive<usize> = 5..=12;
+
+/// A receipt a return may take back: the invoice it names, the amount it
+/// brought for it, and its bank line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Receipt {
+    item: u32,
+    kind: RefKind,
+    amount: Decimal,
+    line: Option<u32>,
+}
 
 /// A bounced cheque names its cheque, a returned direct debit its original
 /// end-to-end id, seldom the invoice. This ties such a debit (a return rule,
-/// no invoice named) to the invoice the original receipt paid. The receipt
-/// is found by the return's cheque number, end-to-end id or a word of its
-/// text. It is a credit line with that cheque number (CAMT `Refs/ChqNb`) or
-/// end-to-end id and exactly one invoice reference, or a `cheque` or
-/// `direct_debit` settlement row with that transaction id and an invoice
-/// id. The invoice becomes a reference of the debit, found in
-/// `Found::OriginalReceipt`. A key that two receipts share for different
-/// invoices ties nothing.
+/// no invoice named) to the receipt it takes back, and through it to the
+/// invoice:
+/// - a bounced cheque (`cheque_returned`): by its cheque number, or a word
+///   or digit run of its text, among the credit lines with that cheque
+///   number (CAMT `Refs/ChqNb`) and the `cheque` settlement rows with that
+///   transaction id;
+/// - any other return: by its end-to-end id, or a word of its text, among
+///   the credit lines with that end-to-end id and the `direct_debit`
+///   settlement rows with that transaction id.
 ///
-/// Runs between evidence and decisions: static (what the receipts name,
-/// not what they settled), so it needs no order and the independent
-/// groups see the tie.
-pub fn tie_returns(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) {
-    let strong = |e: &Evidence| -> Option<(u32, RefKind)> {
-        let mut hits = e
-            .references
-            .iter()
-            .filter(|h| h.kind < RefKind::InvoiceFragment);
-        match (hits.next(), hits.next()) {
-            (Some(h), None) => Some((h.item, h.kind)),
-            _ => None,
-        }
-    };
+/// The receipt must name exactly one invoice and bring exactly the amount
+/// returned; a key that two receipts share ties nothing. The invoice becomes
+/// a reference of the debit (`Found::OriginalReceipt`) and the receipt's
+/// line is kept in `Evidence::receipt`: `decide` reopens only what that
+/// line did settle. Returns the receipt lines to watch, sorted.
+///
+/// Runs between evidence and decisions: what the receipts name is static,
+/// so the independent groups see the tie; what they settled is read from
+/// the book at decision time.
+pub fn tie_returns(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) -> Vec<u32> {
     let wanted: Vec<usize> = evidence
         .iter()
         .enumerate()
@@ -170,70 +181,120 @@ pub fn tie_returns(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) 
         .map(|(at, _)| at)
         .collect();
     if wanted.is_empty() {
-        return;
+        return Vec::new();
     }
-    let mut receipts: HashMap<&str, Option<(u32, RefKind)>> = HashMap::new();
-    let mut add = |key, hit: Option<(u32, RefKind)>| {
+    type Receipts<'k> = HashMap<&'k str, Option<Receipt>>;
+    fn add<'k>(receipts: &mut Receipts<'k>, key: &'k str, receipt: Option<Receipt>) {
         receipts
             .entry(key)
             .and_modify(|known| {
-                if *known != hit {
+                if *known != receipt {
                     *known = None;
                 }
             })
-            .or_insert(hit);
+            .or_insert(receipt);
+    }
+    let strong = |e: &Evidence| -> Option<(u32, RefKind)> {
+        let mut hits = e
+            .references
+            .iter()
+            .filter(|h| h.kind < RefKind::InvoiceFragment);
+        match (hits.next(), hits.next()) {
+            (Some(h), None) => Some((h.item, h.kind)),
+            _ => None,
+        }
     };
-    for (line, found) in lines.iter().zip(evidence.iter()) {
+    let mut cheques: Receipts = HashMap::new();
+    let mut collections: Receipts = HashMap::new();
+    // The bank line each payout was linked to, when one was.
+    let mut payout_line: HashMap<u32, Option<u32>> = HashMap::new();
+    for (at, (line, found)) in lines.iter().zip(evidence.iter()).enumerate() {
+        if let Some((settlement, _)) = found.settlement {
+            payout_line
+                .entry(settlement)
+                .and_modify(|l| *l = None)
+                .or_insert(Some(at as u32));
+        }
         if !line.is_credit() {
             continue;
         }
+        let receipt = strong(found).map(|(item, kind)| Receipt {
+            item,
+            kind,
+            amount: line.amount,
+            line: Some(at as u32),
+        });
         if let Some(number) = line.cheque_number.as_deref() {
-            add(number, strong(found));
+            add(&mut cheques, number, receipt);
         }
         if !line.end_to_end_id.is_empty() {
-            add(line.end_to_end_id.as_str(), strong(found));
+            add(&mut collections, line.end_to_end_id.as_str(), receipt);
         }
     }
-    for (settlement, plans) in cx.settlements.iter().zip(cx.settlement_plans) {
-        if !matches!(settlement.method, Method::Cheque | Method::DirectDebit) {
-            continue;
-        }
+    for (at, (settlement, plans)) in cx.settlements.iter().zip(cx.settlement_plans).enumerate() {
+        let receipts = match settlement.method {
+            Method::Cheque => &mut cheques,
+            Method::DirectDebit => &mut collections,
+            _ => continue,
+        };
+        let line = payout_line.get(&(at as u32)).copied().flatten();
         for (row, plan) in settlement.rows.iter().zip(plans) {
-            let hit = match plan.items[..] {
-                [item] if plan.how == "invoice_id" => Some((item, RefKind::InvoiceNumber)),
+            let receipt = match plan.items[..] {
+                [item] if plan.how == "invoice_id" => Some(Receipt {
+                    item,
+                    kind: RefKind::InvoiceNumber,
+                    amount: row.gross_amount,
+                    line,
+                }),
                 _ => None,
             };
-            add(row.transaction_id.trim(), hit);
+            add(receipts, row.transaction_id.trim(), receipt);
         }
     }
+    let mut watched = Vec::new();
     for at in wanted {
         let line = &lines[at];
-        let mut keys: Vec<&str> = line.cheque_number.as_deref().into_iter().collect();
-        if !line.end_to_end_id.is_empty() {
+        let cheque = evidence[at].returned == Some("cheque_returned");
+        let mut keys: Vec<&str> = Vec::new();
+        if cheque {
+            keys.extend(line.cheque_number.as_deref());
+        } else if !line.end_to_end_id.is_empty() {
             keys.push(&line.end_to_end_id);
         }
         for text in [&line.remittance_text, &line.other_text] {
-            // Words as written (`TX-998877`), their letter-digit runs, and
-            // their digit runs (`N°1234567`, `CHQ1234567`).
-            let words = text
-                .split_whitespace()
-                .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()));
             keys.extend(
-                words
-                    .chain(text.split(|c: char| !c.is_ascii_alphanumeric()))
-                    .chain(text.split(|c: char| !c.is_ascii_digit()))
+                text.split_whitespace()
+                    .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
                     .filter(|w| w.len() >= RECEIPT_KEY_MIN),
             );
+            if cheque {
+                keys.extend(
+                    text.split(|c: char| !c.is_ascii_digit())
+                        .filter(|w| CHEQUE_DIGITS.contains(&w.len())),
+                );
+            }
+        }
+        let receipts = if cheque { &cheques } else { &collections };
+        let returned = -line.amount;
+        let mut found: Vec<(&str, Receipt)> = Vec::new();
+        for key in keys {
+            if let Some(Some(receipt)) = receipts.get(key)
+                && receipt.amount == returned
+                && !found.iter().any(|(_, r)| r == receipt)
+            {
+                found.push((key, *receipt));
+            }
+        }
+        if let [(_, receipt)] = found[..] {
+            evidence[at].receipt = receipt.line;
+            watched.extend(receipt.line);
         }
         let references = &mut evidence[at].references;
-        for key in keys {
-            if let Some(Some((item, kind))) = receipts.get(key) {
-                if references.iter().any(|h| h.item == *item) {
-                    continue;
-                }
+        for (key, receipt) in found {
+            if !references.iter().any(|h| h.item == receipt.item) {
                 references.push(RefHit {
-                    item: *item,
-                    kind: *kind,
+                    item: receipt.item,
+                    kind: receipt.kind,
                     found: Found::OriginalReceipt,
                     text: key.to_string(),
                 });
@@ -241,6 +302,9 @@ pub fn tie_returns(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) 
         }
         references.sort_by_key(|h| h.item);
     }
+    watched.sort_unstable();
+    watched.dedup();
+    watched
 }
 
 /// Words of a direct debit (upper case, accents folded).
@@ -285,6 +349,52 @@ pub fn decide(
         }
         [(item, kind)] => {
             let invoice = &cx.items[item as usize];
+            let by_receipt = evidence
+                .references
+                .iter()
+                .any(|h| h.item == item && h.found == Found::OriginalReceipt);
+            if invoice.currency != line.currency {
+                let detail = format!(
+                    "{} in {} of {}, an invoice in {}: for a person",
+                    rule.replace('_', " "),
+                    line.currency,
+                    invoice.invoice_id,
+                    invoice.currency
+                );
+                out.note(|| detail.clone());
+                out.review_detailed(
+                    returned,
+                    Reason::CurrencyMismatch,
+                    vec![Suggestion {
+                        items: vec![item],
+                        score: 500,
+                    }],
+                    Some(detail),
+                );
+                return;
+            }
+            let receipt_settled = evidence
+                .receipt
+                .map_or(Decimal::ZERO, |at| book.receipt_settled(at, item));
+            if by_receipt && receipt_settled < returned {
+                let detail = format!(
+                    "{} of {returned}: the receipt it takes back settled {} of {}",
+                    rule.replace('_', " "),
+                    receipt_settled.max(Decimal::ZERO),
+                    invoice.invoice_id
+                );
+                out.note(|| detail.clone());
+                out.review_detailed(
+                    returned,
+                    Reason::AmountMismatch,
+                    vec![Suggestion {
+                        items: vec![item],
+                        score: 500,
+                    }],
+                    Some(detail),
+                );
+                return;
+            }
             if invoice.amount.is_sign_positive() && paid(item) >= returned {
                 out.note(|| {
                     format!(

@@ -357,7 +357,7 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
     } else {
         first.payer_name.clone()
     });
-    let foreign = currency != "EUR";
+    let foreign = currency != crate::money::BOOK_CURRENCY;
     let mut row = |account: &str,
                    account_label: &str,
                    aux: &str,

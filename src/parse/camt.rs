@@ -118,6 +118,7 @@ struct AmountDetails {
     rate: Option<Decimal>,
     source_currency: Option<String>,
     target_currency: Option<String>,
+    unit_currency: Option<String>,
 }
 
 impl AmountDetails {
@@ -133,6 +134,7 @@ impl AmountDetails {
             transaction.exchange_rate = self.rate;
             transaction.exchange_source_currency = self.source_currency;
             transaction.exchange_target_currency = self.target_currency;
+            transaction.exchange_unit_currency = self.unit_currency;
         }
     }
 }
@@ -850,6 +852,7 @@ impl<'a> CamtReader<'a> {
             match child.name {
                 "SrcCcy" => details.source_currency = Some(self.cursor.text()?),
                 "TrgtCcy" => details.target_currency = Some(self.cursor.text()?),
+                "UnitCcy" => details.unit_currency = Some(self.cursor.text()?),
                 "XchgRate" => {
                     let text = self.cursor.text_cow()?;
                     details.rate =

@@ -1335,7 +1335,7 @@ impl Generator {
             S::FxUsdInvoice | S::FxMismatch => {
                 // A USD invoice paid in USD into the EUR account: the bank
                 // converts. Now and then the payer's bank took USD charges
-                // (under 1.5 %: within fx_tolerance); a mismatch is 5-20 %
+                // (under 0.8 %: within fx_tolerance); a mismatch is 5-20 %
                 // short.
                 let customer = self.normal_customer();
                 let due = self.amount().max(10_000);
@@ -1345,7 +1345,7 @@ impl Generator {
                 let instructed = if situation == S::FxMismatch {
                     due * self.rng.range(80, 95) / 100
                 } else if self.rng.chance(20) {
-                    due - due * self.rng.range(1, 15) / 1_000
+                    due - due * self.rng.range(1, 8) / 1_000
                 } else {
                     due
                 };
@@ -1379,13 +1379,13 @@ impl Generator {
             }
             S::FxEurInvoice => {
                 // A EUR invoice the payer paid in USD, converted at its own
-                // bank's rate: up to 1.5 % off, an exchange difference.
+                // bank's rate: up to 0.8 % off, an exchange difference.
                 let customer = self.normal_customer();
                 let due = self.amount().max(10_000);
                 let at = self.invoice_for(customer, day, due);
                 let item = self.items[at];
                 let rate = self.rng.range(8_500, 9_500);
-                let off = self.rng.range(0, 15);
+                let off = self.rng.range(0, 8);
                 let instructed = due * 10_000 * (1_000 - off) / 1_000 / rate;
                 let paid = (instructed * rate + 5_000) / 10_000;
                 let text = self.clean_text(&item.id());

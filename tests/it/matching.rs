@@ -76,6 +76,7 @@ impl L {
             rate: rate.first().map(|r| r.parse().unwrap()),
             source: currency(1),
             target: currency(2),
+            unit: currency(3),
         }))
     }
 
@@ -614,7 +615,19 @@ fn converted_payments_settle_within_fx_tolerance() {
         ),
     );
     check(
-        "beyond fx_tolerance or no rate: currency_mismatch; a debit stays not_receivable; nothing settles",
+        "a CAMT rate quoted per unit of the target currency (UnitCcy = TrgtCcy): 1 EUR = 1.087 USD",
+        scenario(
+            usd,
+            vec![conv(
+                l("L1", 2, "920.00", "M", "", "FA-2026-000001"),
+                "",
+                "1.087 USD EUR EUR",
+            )],
+            "L1 FA-2026-000001 1000.00 invoice\nL1 - -80.04 fx\nL1 - 0.04 fx",
+        ),
+    );
+    check(
+        "beyond fx_tolerance, no rate, a rate from a third currency, or a line in another currency than the journal's: currency_mismatch; a debit stays not_receivable; nothing settles",
         scenario(
             usd,
             vec![
@@ -634,8 +647,24 @@ fn converted_payments_settle_within_fx_tolerance() {
                     "USD 400.00",
                     "",
                 ),
+                // The rate converts the instructed GBP, not into USD.
+                conv(
+                    l("L5", 2, "1000.00", "M", "", "FA-2026-000001"),
+                    "GBP 850.00",
+                    "1.1765",
+                ),
+                {
+                    let mut gbp = conv(
+                        l("L6", 2, "322.00", "M", "", "FA-2026-000002"),
+                        "USD 400.00",
+                        "",
+                    );
+                    gbp.currency = "GBP";
+                    gbp
+                },
             ],
-            "L1 850.00 currency_mismatch\nL2 368.00 currency_mismatch\nL3 368.00 currency_mismatch\nL4 368.00 not_receivable",
+            "L1 850.00 currency_mismatch\nL2 368.00 currency_mismatch\nL3 368.00 currency_mismatch\nL4 368.00 not_receivable\n\
+             L5 1000.00 currency_mismatch\nL6 322.00 currency_mismatch",
         ),
     );
     check(
@@ -644,20 +673,22 @@ fn converted_payments_settle_within_fx_tolerance() {
             "FA-2026-000003 C1 1000.00\nFA-2026-000004 C1 1000.00\nFA-2026-000005 C1 1000.00",
             vec![
                 conv(
-                    l("L1", 2, "985.10", "M", "", "FA-2026-000003"),
+                    l("L1", 2, "991.20", "M", "", "FA-2026-000003"),
                     "USD 1085.00",
                     "",
                 ),
+                // A rate alone does not say the payer paid in another
+                // currency: the ordinary writeoff.
                 conv(l("L2", 2, "1003.00", "M", "", "FA-2026-000004"), "", "1.08"),
-                // 3 % short: beyond the 2 % tolerance, a partial payment.
+                // 3 % short: beyond the 1 % tolerance, a partial payment.
                 conv(
                     l("L3", 2, "970.00", "M", "", "FA-2026-000005"),
                     "USD 1050.00",
                     "",
                 ),
             ],
-            "L1 FA-2026-000003 1000.00 invoice\nL1 - -14.90 fx\n\
-             L2 FA-2026-000004 1000.00 invoice\nL2 - 3.00 fx\n\
+            "L1 FA-2026-000003 1000.00 invoice\nL1 - -8.80 fx\n\
+             L2 FA-2026-000004 1000.00 invoice\nL2 - 3.00 writeoff\n\
              L3 FA-2026-000005 970.00 invoice",
         ),
     );
@@ -974,6 +1005,47 @@ fn a_returned_direct_debit_is_tied_by_its_end_to_end_id() {
     );
     let rules: Vec<&str> = result.decisions.iter().map(|d| d.outcome.rule).collect();
     assert_eq!(rules[2..], ["return_AM04", "return_MS02", "return_MS02"]);
+
+    // Found in review: what a receipt names is not what it settled.
+    let mut twice = l("B", 3, "1000.00", "", "", "PRLV SEPA FA-2026-000003");
+    twice.end_to_end = "E2E0000000077";
+    let mut back = l("R1", 9, "-1000.00", "", "", "RETOUR PRLV SEPA MOTIF MD06");
+    back.end_to_end = "E2E0000000077";
+    let mut fx_paid = conv(
+        l("F", 2, "915.00", "", "", "FA-2026-000004"),
+        "USD 1000.00",
+        "",
+    );
+    fx_paid.end_to_end = "E2E0000000088";
+    let mut fx_back = l("R4", 9, "-915.00", "", "", "RETOUR PRLV SEPA MOTIF AM04");
+    fx_back.end_to_end = "E2E0000000088";
+    let mut s = scenario(
+        "FA-2026-000003 C1 1000.00\nFA-2026-000004USD C2 1000.00",
+        vec![
+            l("A", 2, "1000.00", "", "", "VIR FA-2026-000003"),
+            twice,
+            back,
+            // A direct-debit return whose mandate reference is a cheque's
+            // number, and one of another amount than the collection.
+            l("R2", 9, "-300.00", "", "", "RETOUR PRLV AM04 RUM 4471234"),
+            {
+                let mut other = l("R3", 9, "-999.00", "", "", "RETOUR PRLV SEPA MOTIF AM04");
+                other.end_to_end = "E2E0000000077";
+                other
+            },
+            fx_paid,
+            fx_back,
+        ],
+        "A FA-2026-000003 1000.00 invoice\nB 1000.00 duplicate_payment\n\
+         R1 1000.00 amount_mismatch\nR2 300.00 no_candidate\nR3 999.00 no_candidate\n\
+         F FA-2026-000004 1000.00 invoice\nF - -85.00 fx\nR4 915.00 currency_mismatch",
+    );
+    s.settlements =
+        "D9,cheque,,2026-03-02,EUR,4471234,2026-03-01,charge,300.00,,300.00,FA-2026-000003,,\n";
+    check(
+        "a return of a receipt that settled nothing reopens nothing; keys of another kind or another amount tie nothing; an invoice settled across currencies is not reopened in the line's",
+        s,
+    );
 }
 
 #[test]
