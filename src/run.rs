@@ -193,7 +193,8 @@ fn run_with(
             let mut outcomes = Vec::with_capacity(group.len());
             for &at in group {
                 let line = &lines[at];
-                let outcome = decide(line, &evidence[at], &cx, &book);
+                let mut outcome = decide(line, &evidence[at], &cx, &book);
+                outcome.shrink();
                 let settled = book.commit(line, &outcome).map_err(|mut error| {
                     error.message = format!(
                         "{} (rule {}: {})",
@@ -211,47 +212,44 @@ fn run_with(
             Ok((outcomes, book.changes().collect()))
         })
         .collect();
-    // Back into line order: one buffer, sorted in place (the outcomes are
-    // the run's largest structure; no second copy is made).
-    let mut flat: Vec<(usize, Outcome, bool, Option<String>)> = Vec::with_capacity(lines.len());
+    // Back into line order, each outcome moved straight to its line's slot
+    // (the outcomes are the run's largest structure: no second copy).
+    let mut decisions: Vec<Decision> = Vec::with_capacity(lines.len());
+    decisions.resize_with(lines.len(), || Decision {
+        outcome: Outcome::default(),
+        lettrage: None,
+    });
+    let mut settled_lines = vec![false; lines.len()];
     let mut open_after: Vec<Decimal> = items.iter().map(|i| i.open_amount).collect();
     for result in decided {
         let (outcomes, changes) = result?;
-        flat.extend(
-            outcomes
-                .into_iter()
-                .map(|(at, outcome, settled)| (at, outcome, settled, None)),
-        );
+        for (at, outcome, settled) in outcomes {
+            decisions[at].outcome = outcome;
+            settled_lines[at] = settled;
+        }
         for (item, open) in changes {
             open_after[item as usize] = open;
         }
     }
-    flat.par_sort_unstable_by_key(|entry| entry.0);
     // Lettrage codes in line order, one per bank line that settles an
     // invoice; the details of a batch entry share their line's.
     let mut next_code = 0u64;
     let mut last: Option<(usize, String)> = None;
-    for (at, _, settled, lettrage) in flat.iter_mut() {
-        if !*settled {
+    for (at, decision) in decisions.iter_mut().enumerate() {
+        if !settled_lines[at] {
             continue;
         }
         let code = match &last {
-            Some((previous, code)) if lines[*previous].line_id == lines[*at].line_id => {
-                code.clone()
-            }
+            Some((previous, code)) if lines[*previous].line_id == lines[at].line_id => code.clone(),
             _ => {
                 let code = lettrage_code(next_code);
                 next_code += 1;
                 code
             }
         };
-        last = Some((*at, code.clone()));
-        *lettrage = Some(code);
+        last = Some((at, code.clone()));
+        decision.lettrage = Some(code);
     }
-    let decisions: Vec<Decision> = flat
-        .into_iter()
-        .map(|(_, outcome, _, lettrage)| Decision { outcome, lettrage })
-        .collect();
     mark("decide");
     let mut customer_ids: Vec<String> = vec![String::new(); index.customer_names.len()];
     for (id, &i) in &index.customer_ids {

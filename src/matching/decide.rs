@@ -154,6 +154,16 @@ impl Outcome {
         }
     }
 
+    /// Gives back the spare capacity the decision grew into (notes built
+    /// step by step, row vectors): a million outcomes stay alive until the
+    /// files are written.
+    pub fn shrink(&mut self) {
+        self.notes.shrink_to_fit();
+        self.proposals.shrink_to_fit();
+        self.reviews.shrink_to_fit();
+        self.disputes.shrink_to_fit();
+    }
+
     pub(crate) fn review(&mut self, amount: Decimal, reason: Reason, suggestions: Vec<Suggestion>) {
         self.review_detailed(amount, reason, suggestions, None);
     }

@@ -217,6 +217,10 @@ pub fn gather(line: &Line, cx: &Context<'_>) -> Evidence {
             .find(|(word, _)| contains_words(&folded, word))
             .map(|(_, what)| *what);
     }
+    // Kept for every line until the files are written: no spare capacity.
+    evidence.references.shrink_to_fit();
+    evidence.advices.shrink_to_fit();
+    evidence.payer_candidates.shrink_to_fit();
     evidence
 }
 

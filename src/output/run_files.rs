@@ -47,7 +47,7 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
 
 /// Chunks rendered in parallel before they are written, in order: bounds
 /// the memory of a million-line run's files to a few dozen chunks.
-const CHUNKS_IN_FLIGHT: usize = 32;
+const CHUNKS_IN_FLIGHT: usize = 8;
 
 /// Renders `count` units in chunks of `CHUNK_LINES`, in parallel batches,
 /// and writes them to `out` in order: the bytes do not depend on the thread
