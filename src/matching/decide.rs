@@ -435,16 +435,7 @@ fn by_references(
         let detail = match fx::settle(line, cx, book, &all, strongest.rule(), confidence, out) {
             Ok(()) => return,
             Err(fx::Refused::Settled) => {
-                out.rule = "duplicate_payment";
-                out.note(|| "every referenced item is already settled".into());
-                out.review(
-                    line.amount,
-                    Reason::DuplicatePayment,
-                    vec![Suggestion {
-                        items: all,
-                        score: confidence,
-                    }],
-                );
+                already_settled(line, all, confidence, out);
                 return;
             }
             Err(fx::Refused::Mismatch(detail)) => detail,
@@ -473,16 +464,7 @@ fn by_references(
         .filter(|&i| book.open(i).is_zero())
         .collect();
     if open.is_empty() {
-        out.rule = "duplicate_payment";
-        out.note(|| "every referenced item is already settled".into());
-        out.review(
-            line.amount,
-            Reason::DuplicatePayment,
-            vec![Suggestion {
-                items: settled,
-                score: confidence,
-            }],
-        );
+        already_settled(line, settled, confidence, out);
         return;
     }
     let due: Decimal = open.iter().map(|&i| book.open(i)).sum();
@@ -614,6 +596,21 @@ fn learn(line: &Line, cx: &Context<'_>, customer: u32, out: &mut Outcome) {
     if name_similarity(&name, &known) >= cx.config.name_similarity_min {
         out.learn_iban = Some((line.payer_iban.clone(), customer));
     }
+}
+
+/// Every item the line references is settled already: a duplicate payment,
+/// the items offered.
+fn already_settled(line: &Line, items: Vec<u32>, confidence: u16, out: &mut Outcome) {
+    out.rule = "duplicate_payment";
+    out.note(|| "every referenced item is already settled".into());
+    out.review(
+        line.amount,
+        Reason::DuplicatePayment,
+        vec![Suggestion {
+            items,
+            score: confidence,
+        }],
+    );
 }
 
 fn adjustment(kind: Kind, amount: Decimal, rule: &'static str, confidence: u16) -> Proposal {

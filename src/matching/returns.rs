@@ -317,6 +317,20 @@ const DIRECT_DEBIT_WORDS: &[&str] = &[
     "MANDATE",
 ];
 
+/// The return goes to a person, the one invoice it could concern offered.
+fn to_person(out: &mut Outcome, returned: Decimal, reason: Reason, item: u32, detail: String) {
+    out.note(|| detail.clone());
+    out.review_detailed(
+        returned,
+        reason,
+        vec![Suggestion {
+            items: vec![item],
+            score: 500,
+        }],
+        Some(detail),
+    );
+}
+
 /// Reopens the one settled invoice a return names (see the module comment).
 pub fn decide(
     line: &Line,
@@ -361,16 +375,7 @@ pub fn decide(
                     invoice.invoice_id,
                     invoice.currency
                 );
-                out.note(|| detail.clone());
-                out.review_detailed(
-                    returned,
-                    Reason::CurrencyMismatch,
-                    vec![Suggestion {
-                        items: vec![item],
-                        score: 500,
-                    }],
-                    Some(detail),
-                );
+                to_person(out, returned, Reason::CurrencyMismatch, item, detail);
                 return;
             }
             let receipt_settled = evidence
@@ -383,16 +388,7 @@ pub fn decide(
                     receipt_settled.max(Decimal::ZERO),
                     invoice.invoice_id
                 );
-                out.note(|| detail.clone());
-                out.review_detailed(
-                    returned,
-                    Reason::AmountMismatch,
-                    vec![Suggestion {
-                        items: vec![item],
-                        score: 500,
-                    }],
-                    Some(detail),
-                );
+                to_person(out, returned, Reason::AmountMismatch, item, detail);
                 return;
             }
             if invoice.amount.is_sign_positive() && paid(item) >= returned {
@@ -419,16 +415,7 @@ pub fn decide(
                     invoice.invoice_id,
                     paid(item).max(Decimal::ZERO)
                 );
-                out.note(|| detail.clone());
-                out.review_detailed(
-                    returned,
-                    Reason::AmountMismatch,
-                    vec![Suggestion {
-                        items: vec![item],
-                        score: 500,
-                    }],
-                    Some(detail),
-                );
+                to_person(out, returned, Reason::AmountMismatch, item, detail);
             }
         }
         _ => {

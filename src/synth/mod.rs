@@ -817,6 +817,27 @@ impl Generator {
         }
     }
 
+    /// A payment of `item` the payer instructed in USD (cents) and the bank
+    /// converted at `rate` (EUR per USD, ten-thousandths), with what it
+    /// credited in EUR cents.
+    fn converted_line(
+        &mut self,
+        customer: usize,
+        item: &Item,
+        instructed: Cents,
+        rate: i64,
+    ) -> (Line, Cents) {
+        let paid = (instructed * rate + 5_000) / 10_000;
+        let text = self.clean_text(&item.id());
+        let mut line = self.payer_line(customer, paid, text);
+        line.fx = Some(Fx {
+            currency: "USD",
+            instructed,
+            rate,
+        });
+        (line, paid)
+    }
+
     fn clean_text(&mut self, id: &str) -> String {
         self.rng.pick(CLEAN_TEMPLATES).replace("{}", id)
     }
@@ -1350,14 +1371,7 @@ impl Generator {
                     due
                 };
                 let rate = self.rng.range(8_500, 9_500);
-                let paid = (instructed * rate + 5_000) / 10_000;
-                let text = self.clean_text(&item.id());
-                let mut line = self.payer_line(customer, paid, text);
-                line.fx = Some(Fx {
-                    currency: "USD",
-                    instructed,
-                    rate,
-                });
+                let (line, paid) = self.converted_line(customer, &item, instructed, rate);
                 let customer_id = self.customers[customer].id.clone();
                 if situation == S::FxMismatch {
                     return Some((
@@ -1387,14 +1401,7 @@ impl Generator {
                 let rate = self.rng.range(8_500, 9_500);
                 let off = self.rng.range(0, 8);
                 let instructed = due * 10_000 * (1_000 - off) / 1_000 / rate;
-                let paid = (instructed * rate + 5_000) / 10_000;
-                let text = self.clean_text(&item.id());
-                let mut line = self.payer_line(customer, paid, text);
-                line.fx = Some(Fx {
-                    currency: "USD",
-                    instructed,
-                    rate,
-                });
+                let (line, paid) = self.converted_line(customer, &item, instructed, rate);
                 let customer_id = self.customers[customer].id.clone();
                 let mut truth = Truth::applied(situation, &customer_id, paid);
                 truth.invoices.push((item.id(), due));
