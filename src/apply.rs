@@ -340,6 +340,85 @@ pub fn lettrage_code(mut n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matching::decide::Proposal;
+
+    fn item(id: &str, currency: &str, amount: i64) -> OpenItem {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        OpenItem {
+            invoice_id: id.into(),
+            customer_id: "C1".into(),
+            customer_name: "Martin".into(),
+            issue_date: day,
+            due_date: day,
+            currency: currency.into(),
+            amount: Decimal::new(amount, 2),
+            open_amount: Decimal::new(amount, 2),
+            payment_reference: None,
+        }
+    }
+
+    fn row(item: Option<u32>, kind: Kind, amount: i64, rule: &'static str) -> Proposal {
+        Proposal {
+            item,
+            kind,
+            amount: Decimal::new(amount, 2),
+            rule,
+            confidence: 900,
+        }
+    }
+
+    /// Invoice rows in another currency than the line's come only from a
+    /// settlement across currencies: positive, all in one currency. A
+    /// decision that broke this (a return reopening a USD invoice from a
+    /// EUR line) is refused before anything changes.
+    #[test]
+    fn foreign_currency_rows_only_from_a_settlement_across_currencies() {
+        let items = [
+            item("FA-1", "USD", 100_000),
+            item("FA-2", "GBP", 50_000),
+            item("FA-3", "USD", 10_000),
+        ];
+        let line = |amount: i64| Line {
+            line_id: "L1".into(),
+            amount: Decimal::new(amount, 2),
+            currency: "EUR".into(),
+            ..Line::default()
+        };
+        let outcome = |proposals: Vec<Proposal>| Outcome {
+            proposals,
+            rule: "invoice_number",
+            ..Outcome::default()
+        };
+        let mut book = Book::new(&items);
+        let settled = outcome(vec![
+            row(Some(0), Kind::Invoice, 100_000, "invoice_number"),
+            row(None, Kind::Fx, -8_500, "fx_conversion"),
+        ]);
+        assert!(book.commit(&line(91_500), &settled).is_ok());
+        assert!(book.open(0).is_zero());
+
+        let mixed = outcome(vec![
+            row(Some(1), Kind::Invoice, 50_000, "invoice_number"),
+            row(Some(2), Kind::Invoice, 10_000, "invoice_number"),
+            row(None, Kind::Fx, -4_000, "fx_conversion"),
+        ]);
+        let error = book.commit(&line(56_000), &mixed).unwrap_err();
+        assert!(
+            error.message.contains("no settlement across currencies"),
+            "{}",
+            error.message
+        );
+
+        let mut reopened = outcome(vec![row(Some(0), Kind::Invoice, -91_500, "return_AM04")]);
+        reopened.rule = "return_AM04";
+        let error = book.commit(&line(-91_500), &reopened).unwrap_err();
+        assert!(
+            error.message.contains("no settlement across currencies"),
+            "{}",
+            error.message
+        );
+        assert!(book.open(0).is_zero(), "nothing changed");
+    }
 
     #[test]
     fn lettrage_codes_are_sequential_letters() {

@@ -32,7 +32,7 @@ use crate::parse::customers::normalise_iban;
 /// What matching needs of one bank line (or batch detail): the statement
 /// model is dropped once these are built, which keeps a million-line run
 /// inside its memory budget.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Line {
     pub line_id: String,
     pub bank_ref: String,
