@@ -235,15 +235,17 @@ impl<'a> Book<'a> {
             }
         }
         // An invoice row in another currency than the line's comes only from
-        // a settlement across currencies: all in one currency, none negative.
+        // a settlement across currencies: all in one currency, each moving
+        // its item towards zero (a reopening across currencies is refused).
         let mut foreign_currency: Option<&str> = None;
         for proposal in &outcome.proposals {
             if let (Kind::Invoice, Some(item)) = (proposal.kind, proposal.item) {
-                let currency = self.base[item as usize].currency.as_str();
+                let base = &self.base[item as usize];
+                let currency = base.currency.as_str();
                 if currency == line.currency {
                     continue;
                 }
-                if proposal.amount.is_sign_negative()
+                if proposal.amount.is_sign_negative() != base.amount.is_sign_negative()
                     || foreign_currency.is_some_and(|c| c != currency)
                 {
                     return Err(fail(format!(
@@ -368,7 +370,7 @@ mod tests {
     }
 
     /// Invoice rows in another currency than the line's come only from a
-    /// settlement across currencies: positive, all in one currency. A
+    /// settlement across currencies: towards zero, all in one currency. A
     /// decision that broke this (a return reopening a USD invoice from a
     /// EUR line) is refused before anything changes.
     #[test]

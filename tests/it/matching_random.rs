@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use recon::config::Config;
-use recon::matching::Line;
+use recon::matching::{Conversion, Line};
 use recon::model::{AdviceLine, Customer, Format, Money, OpenItem, RemittanceAdvice};
 use recon::run::{RunInputs, run};
 
@@ -41,6 +41,8 @@ pub struct ItemSpec {
     /// Open part: 0 = paid, 1..=99 = that percentage, 100 = all.
     pub open_percent: u8,
     pub due_day: u64,
+    /// Invoiced in USD (else EUR).
+    pub usd: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +58,14 @@ pub struct LineSpec {
     pub advice: Option<Vec<(u64, u64, bool)>>,
     pub day: u64,
     pub charges_cents: u64,
+    /// A payment the bank converted: the payer instructed this many
+    /// thousandths of the line's amount in USD.
+    pub converted: Option<u16>,
+    /// End-to-end id `E2E<n>` from a small pool (receipts and returns
+    /// share them).
+    pub e2e: Option<u8>,
+    /// A debit that says it returns a direct debit.
+    pub returned: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +109,7 @@ fn scenario(seed: u64) -> Scenario {
             },
             customer: rng.below64(customers as u64) as usize,
             due_day: rng.below64(20),
+            usd: rng.below64(5) == 0,
         })
         .collect::<Vec<_>>();
     let lines = (0..(5 + rng.below64(25)))
@@ -137,6 +148,10 @@ fn scenario(seed: u64) -> Scenario {
                 } else {
                     0
                 },
+                converted: (rng.below64(4) == 0)
+                    .then(|| [1000, 1005, 1111, 970][rng.below64(4) as usize]),
+                e2e: (rng.below64(3) == 0).then(|| rng.below64(4) as u8),
+                returned: rng.below64(2) == 0,
             }
         })
         .collect();
@@ -199,7 +214,7 @@ pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
             customer_name: customer.name.clone(),
             issue_date: date(0),
             due_date: date(spec.due_day),
-            currency: "EUR".into(),
+            currency: if spec.usd { "USD" } else { "EUR" }.into(),
             amount,
             open_amount: open,
             payment_reference: None,
@@ -240,6 +255,9 @@ pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
             AmountSpec::Total => total,
         };
         let payer = customers.get(spec.payer);
+        if spec.returned && amount.is_sign_negative() {
+            text.push("RETOUR PRLV SEPA MOTIF AM04".to_string());
+        }
         if let Some(advice) = &spec.advice {
             // An advice for this line, quoting the same invoices.
             let reference = format!("PAY{tag}X{n}");
@@ -284,7 +302,7 @@ pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
                 _ => String::new(),
             },
             remittance_text: text.join(" "),
-            end_to_end_id: String::new(),
+            end_to_end_id: spec.e2e.map_or(String::new(), |e| format!("E2E{e}")),
             creditor_references: Vec::new(),
             referred_documents: Vec::new(),
             other_text: String::new(),
@@ -293,7 +311,21 @@ pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
             account: "ACC".into(),
             return_reason: None,
             cheque_number: None,
-            conversion: None,
+            conversion: spec
+                .converted
+                .filter(|_| !amount.is_zero())
+                .map(|permille| {
+                    Box::new(Conversion {
+                        instructed: Some((
+                            (amount.abs() * Decimal::new(permille as i64, 3)).round_dp(2),
+                            "USD".to_string(),
+                        )),
+                        rate: None,
+                        source: None,
+                        target: None,
+                        unit: None,
+                    })
+                }),
             statement_key: "s".into(),
             position: n as u32 + 1,
         });

@@ -1,7 +1,8 @@
 //! Property tests (proptest): random customers, open items (credit notes,
 //! part-paid, paid) and bank lines (quoting invoices in several forms,
 //! paying totals, near totals, random credits and debits, with advices
-//! and charges), shrunk to the smallest failing scenario when a property
+//! and charges; USD invoices, payments converted from USD, end-to-end ids
+//! shared by receipts and returns), shrunk to the smallest failing scenario when a property
 //! breaks:
 //! - every run commits, and per line applied + to review = line amount;
 //! - no open amount changes sign;
@@ -27,14 +28,16 @@ fn item() -> impl Strategy<Value = ItemSpec> {
         prop::bool::weighted(0.15),
         prop_oneof![2 => Just(100u8), 1 => Just(0u8), 1 => 1..100u8],
         0..30u64,
+        prop::bool::weighted(0.2),
     )
         .prop_map(
-            |(customer, cents, credit_note, open_percent, due_day)| ItemSpec {
+            |(customer, cents, credit_note, open_percent, due_day, usd)| ItemSpec {
                 customer,
                 cents,
                 credit_note,
                 open_percent,
                 due_day,
+                usd,
             },
         )
 }
@@ -61,9 +64,15 @@ fn line() -> impl Strategy<Value = LineSpec> {
         ),
         0..15u64,
         prop_oneof![4 => Just(0u64), 1 => 1..800u64],
+        prop::option::weighted(
+            0.25,
+            prop_oneof![Just(1000u16), Just(1005), Just(1111), Just(970)],
+        ),
+        prop::option::weighted(0.3, 0..4u8),
+        any::<bool>(),
     )
         .prop_map(
-            |(quoted, amount, payer, with_iban, advice, day, charges_cents)| LineSpec {
+            |(
                 quoted,
                 amount,
                 payer,
@@ -71,6 +80,20 @@ fn line() -> impl Strategy<Value = LineSpec> {
                 advice,
                 day,
                 charges_cents,
+                converted,
+                e2e,
+                returned,
+            )| LineSpec {
+                quoted,
+                amount,
+                payer,
+                with_iban,
+                advice,
+                day,
+                charges_cents,
+                converted,
+                e2e,
+                returned,
             },
         )
 }
