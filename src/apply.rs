@@ -131,8 +131,16 @@ impl<'a> Book<'a> {
         self.receipts.insert(at, settled);
     }
 
-    /// What the receipt at line `at` settled on `item` (zero when it
-    /// settled nothing there, or is not decided yet).
+    /// Records that a return took `amount` back from what the receipt at
+    /// line `at` settled on `item`: a second return of the same receipt
+    /// finds only the rest.
+    pub fn take_receipt(&mut self, at: u32, item: u32, amount: Decimal) {
+        self.receipts.entry(at).or_default().push((item, -amount));
+    }
+
+    /// What the receipt at line `at` settled on `item` and no return has
+    /// taken back yet (zero when it settled nothing there, or is not
+    /// decided yet).
     pub fn receipt_settled(&self, at: u32, item: u32) -> Decimal {
         self.receipts
             .get(&at)

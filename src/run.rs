@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 
 use crate::apply::{Book, InvariantError, NO_GROUP, Slots, lettrage_code};
 use crate::config::Config;
-use crate::matching::decide::{Outcome, decide, quoted_candidates};
+use crate::matching::decide::{Kind, Outcome, decide, quoted_candidates};
 use crate::matching::evidence::{Context, Evidence, gather};
 use crate::matching::index::Index;
 use crate::matching::settlement::SettlementIndex;
@@ -206,6 +206,17 @@ fn run_with(
                 })?;
                 if receipts.binary_search(&(at as u32)).is_ok() {
                     book.note_receipt(at as u32, &outcome);
+                }
+                if let Some(receipt) = evidence[at].receipt {
+                    for row in outcome
+                        .proposals
+                        .iter()
+                        .filter(|p| p.amount.is_sign_negative())
+                    {
+                        if let (Kind::Invoice, Some(item)) = (row.kind, row.item) {
+                            book.take_receipt(receipt, item, -row.amount);
+                        }
+                    }
                 }
                 outcomes.push((at, outcome, settled));
             }

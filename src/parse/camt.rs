@@ -847,20 +847,27 @@ impl<'a> CamtReader<'a> {
         Ok(details)
     }
 
+    /// One `CcyXchg` block: its rate and currencies replace those of an
+    /// earlier block together, so two blocks never mix.
     fn currency_exchange(&mut self, details: &mut AmountDetails) -> Result<(), ParseError> {
+        let (mut source, mut target, mut unit, mut rate) = (None, None, None, None);
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
-                "SrcCcy" => details.source_currency = Some(self.cursor.text()?),
-                "TrgtCcy" => details.target_currency = Some(self.cursor.text()?),
-                "UnitCcy" => details.unit_currency = Some(self.cursor.text()?),
+                "SrcCcy" => source = Some(self.cursor.text()?),
+                "TrgtCcy" => target = Some(self.cursor.text()?),
+                "UnitCcy" => unit = Some(self.cursor.text()?),
                 "XchgRate" => {
                     let text = self.cursor.text_cow()?;
-                    details.rate =
+                    rate =
                         Some(parse_rate(&text).map_err(|m| self.cursor.error_at("XchgRate", m))?);
                 }
                 _ => self.cursor.skip()?,
             }
         }
+        details.source_currency = source;
+        details.target_currency = target;
+        details.unit_currency = unit;
+        details.rate = rate;
         Ok(())
     }
 
@@ -1246,6 +1253,27 @@ fn check_integrity(statement: &mut Statement) {
 #[cfg(test)]
 mod tests {
     use super::parse_date;
+
+    /// Two `CcyXchg` blocks (under `InstdAmt`, then `TxAmt` without
+    /// `UnitCcy`): the later replaces the earlier whole, so no unit
+    /// currency of one block turns the rate of the other around.
+    #[test]
+    fn exchange_blocks_do_not_mix() {
+        let xml = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId></GrpHdr><Stmt><Id>S</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Ntry><Amt Ccy="EUR">915.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-06-10</Dt></BookgDt><ValDt><Dt>2026-06-10</Dt></ValDt>
+<NtryDtls><TxDtls><AmtDtls>
+<InstdAmt><Amt Ccy="USD">1000.00</Amt><CcyXchg><SrcCcy>USD</SrcCcy><TrgtCcy>EUR</TrgtCcy><UnitCcy>EUR</UnitCcy><XchgRate>1.0929</XchgRate></CcyXchg></InstdAmt>
+<TxAmt><Amt Ccy="EUR">915.00</Amt><CcyXchg><SrcCcy>USD</SrcCcy><TrgtCcy>EUR</TrgtCcy><XchgRate>0.915</XchgRate></CcyXchg></TxAmt>
+</AmtDtls></TxDtls></NtryDtls></Ntry></Stmt></BkToCstmrStmt></Document>"#;
+        let document = super::parse("x.xml", xml, Vec::new()).expect("parses");
+        let transaction = &document.statements[0].entries[0].transaction;
+        assert_eq!(
+            transaction.exchange_rate.map(|r| r.to_string()).as_deref(),
+            Some("0.915")
+        );
+        assert_eq!(transaction.exchange_unit_currency, None);
+        assert_eq!(transaction.exchange_source_currency.as_deref(), Some("USD"));
+    }
 
     #[test]
     fn dates_and_date_times() {

@@ -615,6 +615,18 @@ fn converted_payments_settle_within_fx_tolerance() {
         ),
     );
     check(
+        "found in review: a USD credit note referenced with its invoice settles with it",
+        scenario(
+            "FA-2026-000001USD C1 1000.00\nAV-2026-000002USD C1 -200.00",
+            vec![conv(
+                l("L1", 2, "736.00", "M", "", "FA-2026-000001 AV-2026-000002"),
+                "USD 800.00",
+                "",
+            )],
+            "L1 FA-2026-000001 1000.00 invoice\nL1 AV-2026-000002 -200.00 invoice\nL1 - -64.00 fx",
+        ),
+    );
+    check(
         "a CAMT rate quoted per unit of the target currency (UnitCcy = TrgtCcy): 1 EUR = 1.087 USD",
         scenario(
             usd,
@@ -964,6 +976,21 @@ fn a_bounced_cheque_reopens_the_invoice_its_cheque_paid() {
     );
     s.settlements =
         "D1,cheque,,2026-03-02,EUR,7654321,2026-03-01,charge,80.00,,80.00,FA-2026-000002,,\n";
+    let twice = scenario(
+        "FA-2026-000009 C1 200.00",
+        vec![
+            cheque("A1", "100.00", "1111111", "FA-2026-000009"),
+            cheque("A2", "100.00", "2222222", "FA-2026-000009"),
+            l("R1", 9, "-100.00", "", "", "CHEQUE IMPAYE 1111111"),
+            l("R2", 10, "-100.00", "", "", "CHEQUE IMPAYE 1111111"),
+        ],
+        "A1 FA-2026-000009 100.00 invoice\nA2 FA-2026-000009 100.00 invoice\n\
+         R1 FA-2026-000009 -100.00 invoice\nR2 100.00 amount_mismatch",
+    );
+    check(
+        "found in review: a cheque bounces once; a second debit naming it takes nothing back",
+        twice,
+    );
     let result = check(
         "tied by the cheque number to the batch detail or the deposit slip row; a number deposited for two invoices or never deposited goes to a person",
         s,
