@@ -485,15 +485,7 @@ fn by_references(
         learn(line, cx, customers[0], out);
     }
     let settle_all = |out: &mut Outcome| {
-        for &i in &open {
-            out.proposals.push(Proposal {
-                item: Some(i),
-                kind: Kind::Invoice,
-                amount: book.open(i),
-                rule: strongest.rule(),
-                confidence,
-            });
-        }
+        settle_in_full(out, book, &open, strongest.rule(), confidence);
     };
     let charges = line.charges;
     if due > Decimal::ZERO && charges > Decimal::ZERO && (paid + charges - due).abs() <= tolerance {
@@ -596,6 +588,28 @@ fn learn(line: &Line, cx: &Context<'_>, customer: u32, out: &mut Outcome) {
     if name_similarity(&name, &known) >= cx.config.name_similarity_min {
         out.learn_iban = Some((line.payer_iban.clone(), customer));
     }
+}
+
+/// An `invoice` row for each item's whole open amount; returns their total.
+pub(crate) fn settle_in_full(
+    out: &mut Outcome,
+    book: &Book,
+    items: &[u32],
+    rule: &'static str,
+    confidence: u16,
+) -> Decimal {
+    let mut due = Decimal::ZERO;
+    for &i in items {
+        due += book.open(i);
+        out.proposals.push(Proposal {
+            item: Some(i),
+            kind: Kind::Invoice,
+            amount: book.open(i),
+            rule,
+            confidence,
+        });
+    }
+    due
 }
 
 /// Every item the line references is settled already: a duplicate payment,
@@ -928,17 +942,7 @@ fn by_customer_amount(
         .collect();
     let settle = |items: &[u32], rule: &'static str, confidence: u16, out: &mut Outcome| {
         out.rule = rule;
-        let mut due = Decimal::ZERO;
-        for &i in items {
-            due += book.open(i);
-            out.proposals.push(Proposal {
-                item: Some(i),
-                kind: Kind::Invoice,
-                amount: book.open(i),
-                rule,
-                confidence,
-            });
-        }
+        let due = settle_in_full(out, book, items, rule, confidence);
         if due != paid {
             out.proposals.push(adjustment(
                 Kind::Writeoff,

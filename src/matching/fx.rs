@@ -154,15 +154,7 @@ pub fn settle(
                 "{paid} {line_currency} x {due} / {converted} is out of range"
             ))
         })?;
-    for &i in &open {
-        out.proposals.push(Proposal {
-            item: Some(i),
-            kind: Kind::Invoice,
-            amount: book.open(i),
-            rule,
-            confidence,
-        });
-    }
+    super::decide::settle_in_full(out, book, &open, rule, confidence);
     let bridge = value - due;
     if !bridge.is_zero() {
         out.proposals

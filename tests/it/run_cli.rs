@@ -30,6 +30,17 @@ const OUTPUTS: [&str; 6] = [
     "manifest.json",
 ];
 
+/// `recon replay OUT` finds every output identical (exit 0).
+fn assert_replays(out: &Path) {
+    let replay = recon().arg("replay").arg(out).output().unwrap();
+    assert_eq!(
+        replay.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+}
+
 /// The command succeeded; its stderr otherwise.
 fn assert_ok(output: &Output) {
     assert!(
@@ -567,13 +578,7 @@ fn settlement_reports_settle_payouts_row_by_row() {
         text.contains("card payout PO-1 (payout reference)"),
         "{text}"
     );
-    let replay = recon().arg("replay").arg(&out).output().unwrap();
-    assert_eq!(
-        replay.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&replay.stderr)
-    );
+    assert_replays(&out);
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"role\": \"settlements\""), "{manifest}");
 }
@@ -706,11 +711,5 @@ fn converted_payments_settle_across_currencies() {
     );
     let statement_refs: Vec<&str> = statements.iter().map(String::as_str).collect();
     contract_check(&out, &statement_refs, &dir("open_items.csv"));
-    let replay = recon().arg("replay").arg(&out).output().unwrap();
-    assert_eq!(
-        replay.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&replay.stderr)
-    );
+    assert_replays(&out);
 }
