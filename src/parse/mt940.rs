@@ -180,8 +180,9 @@ impl<'a> Iterator for Lines<'a> {
         }
         self.number += 1;
         let bytes = self.rest.as_bytes();
-        let mut at = 0;
-        while at < bytes.len() {
+        let mut from = 0;
+        while let Some(found) = memchr::memchr3(b'\n', b'\r', b'@', &bytes[from..]) {
+            let at = from + found;
             match bytes[at] {
                 b'\n' => {
                     let line = &self.rest[..at];
@@ -198,12 +199,13 @@ impl<'a> Iterator for Lines<'a> {
                     self.rest = &self.rest[at + skip..];
                     return Some((self.number, line));
                 }
-                b'@' if bytes.get(at + 1) == Some(&b'@') => {
+                _ if bytes.get(at + 1) == Some(&b'@') => {
                     let line = &self.rest[..at];
                     self.rest = &self.rest[at + 2..];
                     return Some((self.number, line));
                 }
-                _ => at += 1,
+                // A lone `@` is text.
+                _ => from = at + 1,
             }
         }
         let line = self.rest;
@@ -676,6 +678,13 @@ fn yymmdd_repaired(text: &str, warnings: &mut Vec<String>) -> Result<NaiveDate, 
 /// year's booking).
 fn entry_date(value: NaiveDate, month: u32, day: u32) -> Option<NaiveDate> {
     use chrono::Datelike;
+    // Nearly always the value date's year, days apart: a date of another
+    // year would be at least 183 days further.
+    if let Some(date) = NaiveDate::from_ymd_opt(value.year(), month, day)
+        && (date - value).num_days().abs() <= 182
+    {
+        return Some(date);
+    }
     let mut best: Option<NaiveDate> = None;
     for year in [value.year(), value.year() - 1, value.year() + 1] {
         if let Some(date) = NaiveDate::from_ymd_opt(year, month, day) {
@@ -962,6 +971,15 @@ const SLASH_CODES: &[&str] = &[
     "INFO",
 ];
 
+/// Whether `part` is one of `SLASH_CODES`: values (text, amounts, IBANs
+/// with digits, names with spaces) are turned away before the list is
+/// searched.
+fn is_slash_code(part: &str) -> bool {
+    (2..=13).contains(&part.len())
+        && part.bytes().all(|b| b.is_ascii_uppercase())
+        && SLASH_CODES.contains(&part)
+}
+
 /// `/EREF/abc/REMI/USTD//text/` → `[("EREF", "abc"), ("REMI", "USTD//text")]`.
 fn slash_codes(text: &str) -> Vec<(&str, String)> {
     let mut fields: Vec<(&str, String)> = Vec::new();
@@ -975,7 +993,7 @@ fn slash_codes(text: &str) -> Vec<(&str, String)> {
     // may be empty: they are values whatever they spell.
     let mut positional_left = 0usize;
     for part in parts {
-        let is_code = positional_left == 0 && SLASH_CODES.contains(&part);
+        let is_code = positional_left == 0 && is_slash_code(part);
         if is_code {
             if let Some(done) = current.take() {
                 fields.push(done);
@@ -1207,13 +1225,15 @@ const SEPA_TAGS: &[&str] = &[
 ];
 
 fn sepa_purpose(purpose: &str, transaction: &mut Transaction) {
-    // Positions of the tags, in order.
+    // Positions of the tags, in order: every tag ends with its only `+`,
+    // so one pass over the `+` signs finds them all.
     let mut marks: Vec<(usize, &str)> = Vec::new();
-    for tag in SEPA_TAGS {
-        let mut from = 0;
-        while let Some(at) = purpose[from..].find(tag) {
-            marks.push((from + at, tag));
-            from += at + tag.len();
+    for plus in memchr::memchr_iter(b'+', purpose.as_bytes()) {
+        let before = &purpose.as_bytes()[..=plus];
+        for tag in SEPA_TAGS {
+            if before.ends_with(tag.as_bytes()) {
+                marks.push((plus + 1 - tag.len(), tag));
+            }
         }
     }
     marks.sort();
