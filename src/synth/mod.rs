@@ -801,19 +801,9 @@ impl Generator {
         };
         let e2e = self.rng.chance(50).then(|| self.e2e());
         Line {
-            bank_ref: String::new(),
-            day: 0,
-            amount,
-            label: "VIR SEPA RECU",
-            party_name: Some(name),
             party_iban: iban,
             end_to_end: e2e,
-            text,
-            wrap_at: None,
-            creditor_ref: None,
-            fee: 0,
-            cheques: Vec::new(),
-            fx: None,
+            ..Line::plain(0, amount, "VIR SEPA RECU", Some(name), text)
         }
     }
 
