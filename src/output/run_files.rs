@@ -24,8 +24,15 @@ pub use crate::money::minor_units;
 /// An amount with the currency's decimals; an amount with more (a bank's
 /// five-decimal line) keeps them: exact, never rounded away.
 pub fn money(amount: Decimal, currency: &str) -> String {
+    let mut text = String::with_capacity(16);
+    push_money(&mut text, amount, currency, '.');
+    text
+}
+
+/// Appends `money(amount, currency)` with `separator` for the decimal point.
+fn push_money(out: &mut String, amount: Decimal, currency: &str, separator: char) {
     let decimals = minor_units(currency).max(amount.normalize().scale());
-    format!("{:.*}", decimals as usize, amount)
+    crate::money::push_fixed(out, amount, decimals, separator);
 }
 
 fn confidence(per_mille: u16) -> String {
@@ -33,7 +40,11 @@ fn confidence(per_mille: u16) -> String {
 }
 
 fn date(line: &Line) -> String {
-    line.value_date.map(|d| d.to_string()).unwrap_or_default()
+    let mut text = String::with_capacity(10);
+    if let Some(day) = line.value_date {
+        crate::money::push_date(&mut text, day, true);
+    }
+    text
 }
 
 /// Lines rendered per parallel chunk.
@@ -291,10 +302,6 @@ pub fn open_items_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::R
 }
 
 /// FEC amount: comma decimal separator, no thousands separator.
-fn fec_amount(amount: Decimal, currency: &str) -> String {
-    money(amount, currency).replace('.', ",")
-}
-
 /// The journal in the FEC layout: one entry per bank line, balanced.
 /// The journal in the FEC layout: one entry per bank line (a batch entry's
 /// details together), numbered in order, each balanced.
@@ -338,26 +345,28 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
     let first = &result.lines[at];
     let total: Decimal = result.lines[at..end].iter().map(|l| l.amount).sum();
     let currency = &first.currency;
-    let day = first
-        .booking_date
-        .or(first.value_date)
-        .map(|d| d.format("%Y%m%d").to_string())
-        .unwrap_or_default();
-    let value_day = first
-        .value_date
-        .map(|d| d.format("%Y%m%d").to_string())
-        .unwrap_or_default();
+    let mut day = String::with_capacity(8);
+    if let Some(date) = first.booking_date.or(first.value_date) {
+        crate::money::push_date(&mut day, date, false);
+    }
+    let mut value_day = String::with_capacity(8);
+    if let Some(date) = first.value_date {
+        crate::money::push_date(&mut value_day, date, false);
+    }
     let piece = if first.bank_ref.is_empty() {
-        first.line_id.clone()
+        &first.line_id
     } else {
-        first.bank_ref.clone()
+        &first.bank_ref
     };
-    let label = clean(&if first.payer_name.is_empty() {
-        first.remittance_text.clone()
+    let label = clean(if first.payer_name.is_empty() {
+        &first.remittance_text
     } else {
-        first.payer_name.clone()
+        &first.payer_name
     });
     let foreign = currency != crate::money::BOOK_CURRENCY;
+    let number = number.to_string();
+    // The 18 columns, pushed field by field: the journal is the run's
+    // largest contract file.
     let mut row = |account: &str,
                    account_label: &str,
                    aux: &str,
@@ -371,29 +380,48 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
         } else {
             (amount, Decimal::ZERO)
         };
-        let _ = writeln!(
-            text,
-            "{}\t{}\t{number}\t{day}\t{account}\t{account_label}\t{aux}\t{aux_label}\t{piece}\t{value_day}\t{label}\t{}\t{}\t{lettrage}\t{}\t{day}\t{}\t{}",
-            config.journal.code,
-            config.journal.label,
-            fec_amount(debit, currency),
-            fec_amount(credit, currency),
-            if lettrage.is_empty() {
-                ""
-            } else {
-                value_day.as_str()
-            },
-            match devise {
-                Some((nominal, other)) => fec_amount(nominal.abs(), other),
-                None if foreign => fec_amount(amount.abs(), currency),
-                None => String::new(),
-            },
-            match devise {
-                Some((_, other)) => other,
-                None if foreign => currency.as_str(),
-                None => "",
-            },
-        );
+        for field in [
+            config.journal.code.as_str(),
+            config.journal.label.as_str(),
+            &number,
+            &day,
+            account,
+            account_label,
+            aux,
+            aux_label,
+            piece,
+            &value_day,
+            &label,
+        ] {
+            text.push_str(field);
+            text.push('\t');
+        }
+        push_money(text, debit, currency, ',');
+        text.push('\t');
+        push_money(text, credit, currency, ',');
+        text.push('\t');
+        text.push_str(lettrage);
+        text.push('\t');
+        if !lettrage.is_empty() {
+            text.push_str(&value_day);
+        }
+        text.push('\t');
+        text.push_str(&day);
+        text.push('\t');
+        match devise {
+            Some((nominal, other)) => {
+                push_money(text, nominal.abs(), other, ',');
+                text.push('\t');
+                text.push_str(other);
+            }
+            None if foreign => {
+                push_money(text, amount.abs(), currency, ',');
+                text.push('\t');
+                text.push_str(currency);
+            }
+            None => text.push('\t'),
+        }
+        text.push('\n');
     };
     let bank = accounts
         .bank
@@ -555,7 +583,10 @@ fn values_across_currencies(
 }
 
 /// FEC fields may not hold tabs or line breaks.
-fn clean(text: &str) -> String {
+fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= 100 && !text.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
+        return text.into();
+    }
     text.chars()
         .map(|c| {
             if c == '\t' || c == '\n' || c == '\r' {
@@ -565,7 +596,8 @@ fn clean(text: &str) -> String {
             }
         })
         .take(100)
-        .collect()
+        .collect::<String>()
+        .into()
 }
 
 /// The run summary (`--json` prints it as one object).

@@ -20,6 +20,9 @@ pub struct Table<'b> {
     record: csv::ByteRecord,
     /// Lines before this table's first row when it is a part of a file.
     line_offset: u64,
+    /// At least the number of rows (lines, counting a last one without a
+    /// line break), for sizing what they are read into.
+    rows_hint: usize,
 }
 
 /// Size of the parts a large CSV is cut into to be read in parallel.
@@ -100,8 +103,12 @@ impl<'b> Table<'b> {
     /// Opens `bytes` and checks that every `required` column is present.
     pub fn open(source: &str, bytes: &'b [u8], required: &[&str]) -> Result<Table<'b>, ParseError> {
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        scan_rows(source, body, |_, _| {})?;
-        Table::open_scanned(source, bytes, required)
+        let mut rows = 0usize;
+        scan_rows(source, body, |_, _| rows += 1)?;
+        let mut table = Table::open_scanned(source, bytes, required)?;
+        // Rows after the header, counting a last one without a line break.
+        table.rows_hint = rows;
+        Ok(table)
     }
 
     /// `open` without the row scan (done by the caller).
@@ -145,6 +152,7 @@ impl<'b> Table<'b> {
             headers,
             record: csv::ByteRecord::new(),
             line_offset: 0,
+            rows_hint: 0,
         })
     }
 
@@ -162,11 +170,13 @@ impl<'b> Table<'b> {
         // the header row.
         let mut cuts: Vec<(usize, u64)> = Vec::new();
         let mut last_cut = 0usize;
+        let mut lines_seen = 0u64;
         scan_rows(source, body, |end, lines| {
             if cuts.is_empty() || end - last_cut >= PART_BYTES {
                 cuts.push((end, lines));
                 last_cut = end;
             }
+            lines_seen = lines;
         })?;
         let header = Table::open_scanned(source, bytes, required)?;
         if cuts.is_empty() {
@@ -175,7 +185,9 @@ impl<'b> Table<'b> {
         }
         let mut parts = Vec::with_capacity(cuts.len());
         for (index, &(start, offset)) in cuts.iter().enumerate() {
-            let end = cuts.get(index + 1).map_or(body.len(), |c| c.0);
+            let (end, lines_at_end) = cuts
+                .get(index + 1)
+                .map_or((body.len(), lines_seen + 1), |c| (c.0, c.1));
             if start >= end {
                 continue;
             }
@@ -188,6 +200,7 @@ impl<'b> Table<'b> {
                 headers: header.headers.clone(),
                 record: csv::ByteRecord::new(),
                 line_offset: offset,
+                rows_hint: (lines_at_end - offset) as usize,
             });
         }
         Ok(parts)
@@ -199,6 +212,12 @@ impl<'b> Table<'b> {
             *line += self.line_offset;
         }
         error
+    }
+
+    /// At least the number of rows left to read (a part's, or the whole
+    /// table's): the capacity to read them into.
+    pub fn rows_hint(&self) -> usize {
+        self.rows_hint
     }
 
     /// Position of a column, `None` when the file does not have it.

@@ -20,7 +20,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<Customer>, ParseError> {
     let ibans = table.column("ibans");
     let credit_limit = table.column("credit_limit");
     let payment_terms_days = table.column("payment_terms_days");
-    let mut customers = Vec::new();
+    let mut customers = Vec::with_capacity(table.rows_hint());
     let mut seen: HashMap<String, u64> = HashMap::new();
     while let Some(row) = table.next_row()? {
         let terms = row.text(payment_terms_days, "payment_terms_days")?;
