@@ -768,8 +768,11 @@ pub fn reason_names() -> Vec<&'static str> {
 }
 
 /// `decisions.jsonl`: one record per line (or batch detail), in serving
-/// order: the evidence found, the rule that decided, the reasoning steps
-/// and the rows written. What `recon explain` reads.
+/// order: what the bank said, the evidence found, the rule that decided
+/// and the reasoning steps. The rows the decision wrote are in
+/// allocations.csv and exceptions.csv, in the same order: a record counts
+/// them (`allocation_rows`, `exception_rows`) instead of repeating them,
+/// and `recon explain` joins them back. Empty evidence is left out.
 pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
     #[derive(Serialize)]
     struct Reference<'a> {
@@ -795,32 +798,14 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
         how: &'static str,
     }
     #[derive(Serialize)]
-    struct Allocation<'a> {
-        invoice_id: Option<&'a str>,
-        kind: &'static str,
-        amount: String,
-        rule: &'static str,
-        confidence: String,
-    }
-    #[derive(Serialize)]
     struct Candidate<'a> {
         customer_id: &'a str,
         score: String,
     }
     #[derive(Serialize)]
-    struct Suggested<'a> {
-        invoices: Vec<&'a str>,
-        score: String,
-    }
-    #[derive(Serialize)]
-    struct Exception<'a> {
-        reason: &'static str,
-        amount: String,
-        suggestions: Vec<Suggested<'a>>,
-    }
-    #[derive(Serialize)]
     struct Record<'a> {
         line_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<u32>,
         bank_ref: &'a str,
         value_date: String,
@@ -829,20 +814,29 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
         payer_name: &'a str,
         payer_iban: &'a str,
         remittance_text: &'a str,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
         references: Vec<Reference<'a>>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
         advices: Vec<Advice<'a>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         settlement: Option<Payout<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         customer: Option<Customer<'a>>,
         /// Customers the payer's name or IBAN pointed to, with scores.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         payer_candidates: Vec<Candidate<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         not_receivable_sign: Option<&'static str>,
         rule: &'static str,
         notes: Vec<&'a str>,
-        allocations: Vec<Allocation<'a>>,
-        exceptions: Vec<Exception<'a>>,
-        lettrage: Option<&'a str>,
+        /// Rows of the decision in allocations.csv and exceptions.csv.
+        #[serde(skip_serializing_if = "is_zero")]
+        allocation_rows: usize,
+        #[serde(skip_serializing_if = "is_zero")]
+        exception_rows: usize,
+    }
+    fn is_zero(count: &usize) -> bool {
+        *count == 0
     }
     let invoice = |i: u32| result.items[i as usize].invoice_id.as_str();
     stream_chunks(out, result.lines.len(), |range| {
@@ -859,7 +853,11 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                 detail: line.detail,
                 bank_ref: &line.bank_ref,
                 value_date: date(line),
-                amount: line.amount.to_string(),
+                amount: {
+                    let mut text = String::with_capacity(16);
+                    crate::money::push_fixed(&mut text, line.amount, line.amount.scale(), '.');
+                    text
+                },
                 currency: &line.currency,
                 payer_name: &line.payer_name,
                 payer_iban: &line.payer_iban,
@@ -904,34 +902,8 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                 not_receivable_sign: evidence.not_receivable,
                 rule: outcome.rule,
                 notes: outcome.notes.lines().collect(),
-                allocations: outcome
-                    .proposals
-                    .iter()
-                    .map(|p| Allocation {
-                        invoice_id: p.item.map(invoice),
-                        kind: p.kind.name(),
-                        amount: p.amount.to_string(),
-                        rule: p.rule,
-                        confidence: confidence(p.confidence.min(1000)),
-                    })
-                    .collect(),
-                exceptions: outcome
-                    .reviews
-                    .iter()
-                    .map(|r| Exception {
-                        reason: r.reason.name(),
-                        amount: r.amount.to_string(),
-                        suggestions: r
-                            .suggestions
-                            .iter()
-                            .map(|s| Suggested {
-                                invoices: s.items.iter().map(|&i| invoice(i)).collect(),
-                                score: confidence(s.score.min(1000)),
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-                lettrage: decision.lettrage.as_deref(),
+                allocation_rows: outcome.proposals.len(),
+                exception_rows: outcome.reviews.len(),
             };
             // Serialising plain data into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut out, &record);

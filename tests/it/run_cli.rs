@@ -350,6 +350,15 @@ fn explain_reads_a_line_back_from_the_run() {
         .expect("explain");
     let record: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON record");
     assert_eq!(record["line_id"], line_id.as_str());
+    // The rows come from allocations.csv, joined by line id.
+    let invoices: Vec<&str> = record["allocations"]
+        .as_array()
+        .expect("allocations")
+        .iter()
+        .filter_map(|row| row["invoice_id"].as_str())
+        .collect();
+    assert_eq!(invoices, ["FA-2026-000123", "FA-2026-000124"]);
+    assert_eq!(record["lettrage"], "AAA");
     let missing = recon()
         .args(["explain", &out.display().to_string(), "nope-1"])
         .output()
