@@ -286,6 +286,7 @@ fn scan_text(
     let mut hits: Vec<(RefHit, (usize, usize), Option<KeyForm>)> = Vec::new();
     let words: Vec<&str> = tokens(text).take(TEXT_TOKENS_MAX).collect();
     let mut key = String::with_capacity(32);
+    let shapes = &cx.index.shapes;
     for start in 0..words.len() {
         let first = words[start].as_bytes();
         let rf_start = first.len() >= 2
@@ -313,11 +314,20 @@ fn scan_text(
             if key.len() > 35 {
                 break;
             }
+            let bytes = key.as_bytes();
+            if bytes.len() >= 2 && !shapes.iter().any(|s| s.may_start(bytes[0], bytes[1])) {
+                // Every longer run from here starts the same way.
+                break;
+            }
             if !has_digit || key.len() < 3 {
                 continue;
             }
             let is_rf = rf_start && is_valid_rf(&key);
-            for item in cx.index.payment_references.get(reference.finish()) {
+            let [invoice_shape, reference_shape, advice_shape] = shapes;
+            let references = reference_shape
+                .may_be(bytes)
+                .then(|| cx.index.payment_references.get(reference.finish()));
+            for item in references.into_iter().flatten() {
                 let stored = cx.items[item as usize]
                     .payment_reference
                     .as_deref()
@@ -341,7 +351,10 @@ fn scan_text(
                 // An RF reference is never also an invoice number.
                 continue;
             }
-            for value in cx.index.invoices.get(invoice.finish()) {
+            let invoices = invoice_shape
+                .may_be(key.as_bytes())
+                .then(|| cx.index.invoices.get(invoice.finish()));
+            for value in invoices.into_iter().flatten() {
                 let (item, form) = unpack(value);
                 // A fragment is one token of the remittance text, never a
                 // join (joined fragments are dates and amounts) and never an
@@ -363,7 +376,10 @@ fn scan_text(
                 };
                 hits.push((hit, (start, start + joined + 1), Some(form)));
             }
-            for advice_index in cx.index.advice_references.get(advice.finish()) {
+            let advice_hits = advice_shape
+                .may_be(key.as_bytes())
+                .then(|| cx.index.advice_references.get(advice.finish()));
+            for advice_index in advice_hits.into_iter().flatten() {
                 let stored = cx.advices[advice_index as usize]
                     .payment_reference
                     .as_deref()

@@ -85,6 +85,92 @@ impl KeyTable {
     }
 }
 
+/// What the keys of a table can look like: their first two bytes, last
+/// byte and length range. A run of text that does not fit cannot be a key,
+/// so `scan_text` skips its lookup (two cache misses in a table of millions
+/// of keys), and a start whose first two bytes fit no key is skipped with
+/// every run that would grow from it. Never refuses a key that was added.
+#[derive(Clone)]
+pub struct KeyShape {
+    /// One bit per first two bytes (upper case).
+    first_two: Vec<u64>,
+    /// One bit per last byte.
+    last: [u64; 4],
+    min_len: usize,
+    max_len: usize,
+}
+
+impl Default for KeyShape {
+    fn default() -> KeyShape {
+        KeyShape {
+            first_two: vec![0; 1 << 10],
+            last: [0; 4],
+            min_len: usize::MAX,
+            max_len: 0,
+        }
+    }
+}
+
+impl KeyShape {
+    /// Adds a key given as its length, first two bytes and last byte (a key
+    /// under two bytes is never looked up and is left out).
+    pub fn add_parts(&mut self, length: usize, first: u8, second: u8, last: u8) {
+        if length < 2 {
+            return;
+        }
+        let pair = usize::from(first) << 8 | usize::from(second);
+        self.first_two[pair / 64] |= 1 << (pair % 64);
+        self.last[usize::from(last) / 64] |= 1 << (last % 64);
+        self.min_len = self.min_len.min(length);
+        self.max_len = self.max_len.max(length);
+    }
+
+    /// Adds the compact upper-case key of `text` (as `compact` makes it).
+    pub fn add_compact(&mut self, text: &str) {
+        let (mut length, mut first, mut second, mut last) = (0, 0, 0, 0);
+        for byte in text.bytes().filter(u8::is_ascii_alphanumeric) {
+            let upper = byte.to_ascii_uppercase();
+            match length {
+                0 => first = upper,
+                1 => second = upper,
+                _ => {}
+            }
+            last = upper;
+            length += 1;
+        }
+        self.add_parts(length, first, second, last);
+    }
+
+    pub fn merge(mut self, other: KeyShape) -> KeyShape {
+        for (mine, theirs) in self.first_two.iter_mut().zip(&other.first_two) {
+            *mine |= theirs;
+        }
+        for (mine, theirs) in self.last.iter_mut().zip(&other.last) {
+            *mine |= theirs;
+        }
+        self.min_len = self.min_len.min(other.min_len);
+        self.max_len = self.max_len.max(other.max_len);
+        self
+    }
+
+    /// Whether some key starts with these two (upper-case) bytes.
+    #[inline]
+    pub fn may_start(&self, first: u8, second: u8) -> bool {
+        let pair = usize::from(first) << 8 | usize::from(second);
+        self.first_two[pair / 64] & (1 << (pair % 64)) != 0
+    }
+
+    /// Whether `key` (compact, upper case) may be a key of the table.
+    #[inline]
+    pub fn may_be(&self, key: &[u8]) -> bool {
+        let length = key.len();
+        length >= self.min_len
+            && length <= self.max_len
+            && self.may_start(key[0], key[1])
+            && self.last[usize::from(key[length - 1]) / 64] & (1 << (key[length - 1] % 64)) != 0
+    }
+}
+
 /// The keys of an invoice number, with their forms. For `FA-2026-000123`:
 /// exact `FA2026000123`; noisy `FA2026123`, `2026000123`, `2026123`,
 /// `FA000123`, `FA123`; fragments `000123`, `123`.
@@ -209,6 +295,9 @@ pub struct Index {
     pub payment_references: KeyTable,
     /// Normalised advice payment references → advice.
     pub advice_references: KeyTable,
+    /// The shapes of the three tables' keys, in that order: what a run of
+    /// text must look like to be worth a lookup.
+    pub shapes: [KeyShape; 3],
     /// Advices by (amount in cents, currency) for linking by payer + amount.
     pub advices_by_amount: HashMap<i64, Vec<u32>>,
     /// Normalised names of the advices' payers.
@@ -252,70 +341,128 @@ impl Index {
         customers: &[Customer],
         advices: &[RemittanceAdvice],
     ) -> Index {
-        // Customers: the customers file first, then any id only the open
-        // items know, in order of first appearance.
-        let mut customer_ids: HashMap<String, u32> = HashMap::with_capacity(customers.len());
-        let mut customer_names: Vec<String> = Vec::with_capacity(customers.len());
-        let mut name_sources: Vec<(u32, String)> = Vec::new();
-        let mut ibans: HashMap<String, Vec<u32>> = HashMap::new();
-        for customer in customers {
-            let id = customer_names.len() as u32;
-            customer_ids.insert(customer.customer_id.clone(), id);
-            customer_names.push(customer.name.clone());
-            name_sources.push((id, customer.name.clone()));
-            for alias in &customer.aliases {
-                name_sources.push((id, alias.clone()));
-            }
-            for iban in &customer.ibans {
-                let owners = ibans.entry(iban.clone()).or_default();
-                if !owners.contains(&id) {
-                    owners.push(id);
+        // The customers (a serial pass of hash-map inserts) while the key
+        // tables and their shapes are built in parallel beside it.
+        let (customer_part, key_part) = rayon::join(
+            || {
+                // Customers: the customers file first, then any id only the open
+                // items know, in order of first appearance.
+                let mut customer_ids: HashMap<String, u32> =
+                    HashMap::with_capacity(customers.len());
+                let mut customer_names: Vec<String> = Vec::with_capacity(customers.len());
+                let mut name_sources: Vec<(u32, String)> = Vec::new();
+                let mut ibans: HashMap<String, Vec<u32>> = HashMap::new();
+                for customer in customers {
+                    let id = customer_names.len() as u32;
+                    customer_ids.insert(customer.customer_id.clone(), id);
+                    customer_names.push(customer.name.clone());
+                    name_sources.push((id, customer.name.clone()));
+                    for alias in &customer.aliases {
+                        name_sources.push((id, alias.clone()));
+                    }
+                    for iban in &customer.ibans {
+                        let owners = ibans.entry(iban.clone()).or_default();
+                        if !owners.contains(&id) {
+                            owners.push(id);
+                        }
+                    }
                 }
+                let mut item_customer = Vec::with_capacity(items.len());
+                for item in items {
+                    let next = customer_names.len() as u32;
+                    let id = match customer_ids.get(item.customer_id.as_str()) {
+                        Some(&id) => id,
+                        None => {
+                            customer_ids.insert(item.customer_id.clone(), next);
+                            customer_names.push(item.customer_name.clone());
+                            name_sources.push((next, item.customer_name.clone()));
+                            next
+                        }
+                    };
+                    item_customer.push(id);
+                }
+                let mut customer_items: Vec<Vec<u32>> = vec![Vec::new(); customer_names.len()];
+                for (i, &c) in item_customer.iter().enumerate() {
+                    customer_items[c as usize].push(i as u32);
+                }
+                customer_items.par_iter_mut().for_each(|list| {
+                    list.sort_by(|&a, &b| {
+                        let (a, b) = (&items[a as usize], &items[b as usize]);
+                        (a.due_date, a.issue_date, &a.invoice_id).cmp(&(
+                            b.due_date,
+                            b.issue_date,
+                            &b.invoice_id,
+                        ))
+                    })
+                });
+                (
+                    customer_ids,
+                    customer_names,
+                    name_sources,
+                    ibans,
+                    item_customer,
+                    customer_items,
+                )
+            },
+            || {
+                // Per-job entries and shapes, then one copy into a vector
+                // of the final size.
+                let parts: Vec<(Vec<(u64, u32)>, KeyShape)> = items
+                    .par_iter()
+                    .enumerate()
+                    .fold(
+                        || (Vec::new(), KeyShape::default()),
+                        |(mut entries, mut shape), (i, item)| {
+                            for (hash, form) in
+                                invoice_key_hashes_shaped(&item.invoice_id, &mut shape)
+                            {
+                                entries.push((hash, pack(i as u32, form)));
+                            }
+                            (entries, shape)
+                        },
+                    )
+                    .collect();
+                let mut invoice_entries: Vec<(u64, u32)> =
+                    Vec::with_capacity(parts.iter().map(|(e, _)| e.len()).sum());
+                let mut invoice_shape = KeyShape::default();
+                for (entries, shape) in parts {
+                    invoice_entries.extend(entries);
+                    invoice_shape = invoice_shape.merge(shape);
+                }
+                let reference_entries: Vec<(u64, u32)> = items
+                    .par_iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| {
+                        let reference = compact(item.payment_reference.as_deref()?);
+                        (reference.len() >= 4)
+                            .then(|| (key_hash(DOMAIN_PAYMENT_REFERENCE, &reference), i as u32))
+                    })
+                    .collect();
+                let reference_shape = items
+                    .par_iter()
+                    .filter_map(|item| item.payment_reference.as_deref())
+                    .fold(KeyShape::default, |mut shape, reference| {
+                        shape.add_compact(reference);
+                        shape
+                    })
+                    .reduce(KeyShape::default, KeyShape::merge);
+                (
+                    invoice_entries,
+                    reference_entries,
+                    invoice_shape,
+                    reference_shape,
+                )
+            },
+        );
+        let (customer_ids, customer_names, name_sources, ibans, item_customer, customer_items) =
+            customer_part;
+        let (invoice_entries, reference_entries, invoice_shape, reference_shape) = key_part;
+        let mut advice_shape = KeyShape::default();
+        for advice in advices {
+            if let Some(reference) = &advice.payment_reference {
+                advice_shape.add_compact(reference);
             }
         }
-        let mut item_customer = Vec::with_capacity(items.len());
-        for item in items {
-            let next = customer_names.len() as u32;
-            let id = *customer_ids.entry(item.customer_id.clone()).or_insert(next);
-            if id == next {
-                customer_names.push(item.customer_name.clone());
-                name_sources.push((id, item.customer_name.clone()));
-            }
-            item_customer.push(id);
-        }
-        let mut customer_items: Vec<Vec<u32>> = vec![Vec::new(); customer_names.len()];
-        for (i, &c) in item_customer.iter().enumerate() {
-            customer_items[c as usize].push(i as u32);
-        }
-        customer_items.par_iter_mut().for_each(|list| {
-            list.sort_by(|&a, &b| {
-                let (a, b) = (&items[a as usize], &items[b as usize]);
-                (a.due_date, a.issue_date, &a.invoice_id).cmp(&(
-                    b.due_date,
-                    b.issue_date,
-                    &b.invoice_id,
-                ))
-            })
-        });
-
-        let invoice_entries: Vec<(u64, u32)> = items
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(i, item)| {
-                invoice_key_hashes(&item.invoice_id)
-                    .into_iter()
-                    .map(move |(hash, form)| (hash, pack(i as u32, form)))
-            })
-            .collect();
-        let reference_entries: Vec<(u64, u32)> = items
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, item)| {
-                let reference = compact(item.payment_reference.as_deref()?);
-                (reference.len() >= 4)
-                    .then(|| (key_hash(DOMAIN_PAYMENT_REFERENCE, &reference), i as u32))
-            })
-            .collect();
         let advice_entries: Vec<(u64, u32)> = advices
             .iter()
             .enumerate()
@@ -376,6 +523,7 @@ impl Index {
             invoices: KeyTable::build(invoice_entries),
             payment_references: KeyTable::build(reference_entries),
             advice_references: KeyTable::build(advice_entries),
+            shapes: [invoice_shape, reference_shape, advice_shape],
             advices_by_amount,
             advice_payer_keys,
             customer_ids,
@@ -421,27 +569,39 @@ fn unzero(g: &[u8]) -> &[u8] {
 /// without building the keys: the index hashes two million invoice numbers.
 /// Agrees with `invoice_keys` (tested).
 pub fn invoice_key_hashes(invoice_id: &str) -> Vec<(u64, KeyForm)> {
+    invoice_key_hashes_shaped(invoice_id, &mut KeyShape::default())
+}
+
+/// `invoice_key_hashes`, adding each key's shape to `shape` on the way.
+pub fn invoice_key_hashes_shaped(invoice_id: &str, shape: &mut KeyShape) -> Vec<(u64, KeyForm)> {
     with_groups(invoice_id, |groups| {
-        // (hash, length, has a digit) of a variant's concatenation.
-        let concat = |keep: &dyn Fn(usize) -> bool, unzeroed: bool| -> (u64, usize, bool) {
+        // (hash, length, has a digit, first two and last bytes) of a
+        // variant's concatenation.
+        let concat = |keep: &dyn Fn(usize) -> bool, unzeroed: bool| {
             let mut hasher = crate::matching::text::KeyHasher::new(DOMAIN_INVOICE);
-            let (mut length, mut digit) = (0, false);
+            let (mut length, mut digit, mut ends) = (0, false, [0u8; 3]);
             for (_, group) in groups.iter().enumerate().filter(|(i, _)| keep(*i)) {
                 let piece = if unzeroed { unzero(group) } else { group };
                 for &byte in piece {
-                    hasher.byte(byte.to_ascii_uppercase());
+                    let upper = byte.to_ascii_uppercase();
+                    hasher.byte(upper);
                     digit |= byte.is_ascii_digit();
+                    if length < 2 {
+                        ends[length] = upper;
+                    }
+                    ends[2] = upper;
+                    length += 1;
                 }
-                length += piece.len();
             }
-            (hasher.finish(), length, digit)
+            (hasher.finish(), length, digit, ends)
         };
         let exact = concat(&|_| true, false).0;
         let mut out: Vec<(u64, KeyForm)> = Vec::with_capacity(10);
         for_each_variant(groups, &mut |keep, unzeroed, form| {
-            let (hash, length, digit) = concat(keep, unzeroed);
+            let (hash, length, digit, ends) = concat(keep, unzeroed);
             if length >= 3 && digit && (form == KeyForm::Exact || hash != exact) {
                 out.push((hash, form));
+                shape.add_parts(length, ends[0], ends[1], ends[2]);
             }
         });
         out.sort_unstable();
@@ -563,6 +723,41 @@ mod tests {
             want.sort_unstable();
             assert_eq!(invoice_key_hashes(id), want, "{id}");
         }
+    }
+
+    #[test]
+    fn key_shapes_admit_every_key_and_refuse_others() {
+        let ids = [
+            "FA-2026-000123",
+            "AV-2026-000002",
+            "INV/19/7",
+            "2026-5",
+            "x1",
+            "F-2026-A-0001-b",
+            "a-b-c-d-e-f-g-h-i-10",
+            "123",
+        ];
+        let mut shape = KeyShape::default();
+        for id in ids {
+            invoice_key_hashes_shaped(id, &mut shape);
+        }
+        for id in ids {
+            for (key, _) in invoice_keys(id) {
+                assert!(shape.may_be(key.as_bytes()), "{key} of {id}");
+            }
+        }
+        for other in ["FACTURE", "ZZ2026000123", "FA2026000123X", "9"] {
+            let other = format!("{other}{}", "0".repeat(40));
+            assert!(!shape.may_be(other.as_bytes()), "{other}");
+        }
+        assert!(!shape.may_be(b"ZZ123"));
+        assert!(!shape.may_be(b"FA202600012Q"));
+        let mut references = KeyShape::default();
+        references.add_compact("rf18 5390 0754 7034");
+        assert!(references.may_be(compact("RF18539007547034").as_bytes()));
+        assert!(!references.may_be(b"RF1853900754703"));
+        let merged = shape.merge(references);
+        assert!(merged.may_be(b"RF18539007547034") && merged.may_be(b"FA2026000123"));
     }
 
     #[test]
