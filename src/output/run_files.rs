@@ -623,27 +623,41 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(result: &RunResult) -> Summary {
-        let mut by_entry: BTreeMap<&str, (bool, bool, bool, Decimal, bool)> = BTreeMap::new();
-        let mut exceptions_by_reason: BTreeMap<String, usize> = BTreeMap::new();
+        // Per bank entry (a batch entry's details are adjacent lines of one
+        // line id, as the journal numbers them): fully applied, partly
+        // applied, a credit, a customer identified.
+        #[derive(Default)]
+        struct Entry {
+            fully: bool,
+            partly: bool,
+            credit: bool,
+            identified: bool,
+        }
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut by_reason: BTreeMap<&'static str, usize> = BTreeMap::new();
         let mut applied = Decimal::ZERO;
         let mut received = Decimal::ZERO;
         let mut applied_credit_value = Decimal::ZERO;
         let mut disputes = 0;
         let mut exceptions = 0;
+        let mut previous: Option<&str> = None;
         for (line, decision) in result.lines.iter().zip(&result.decisions) {
             let outcome = &decision.outcome;
-            let entry = by_entry.entry(line.line_id.as_str()).or_insert((
-                true,
-                false,
-                false,
-                line.entry_amount,
-                false,
-            ));
+            if previous != Some(line.line_id.as_str()) {
+                entries.push(Entry {
+                    fully: true,
+                    ..Entry::default()
+                });
+                previous = Some(line.line_id.as_str());
+            }
+            let Some(entry) = entries.last_mut() else {
+                continue;
+            };
             let invoice_rows = outcome.proposals.iter().any(|p| p.kind == Kind::Invoice);
-            entry.0 &= outcome.reviews.is_empty() && invoice_rows;
-            entry.1 |= invoice_rows;
-            entry.2 |= line.is_credit();
-            entry.4 |= outcome.customer.is_some();
+            entry.fully &= outcome.reviews.is_empty() && invoice_rows;
+            entry.partly |= invoice_rows;
+            entry.credit |= line.is_credit();
+            entry.identified |= outcome.customer.is_some();
             // In the line's currency: a settlement across currencies adds
             // its conversion bridge to the invoices' nominal amounts.
             let line_applied: Decimal = outcome
@@ -663,15 +677,17 @@ impl Summary {
             }
             for review in &outcome.reviews {
                 exceptions += 1;
-                *exceptions_by_reason
-                    .entry(review.reason.name().to_string())
-                    .or_default() += 1;
+                *by_reason.entry(review.reason.name()).or_default() += 1;
             }
             disputes += outcome.disputes.len();
         }
-        let credit_lines = by_entry.values().filter(|e| e.2).count();
-        let fully = by_entry.values().filter(|e| e.0).count();
-        let partly = by_entry.values().filter(|e| e.1 && !e.0).count();
+        let exceptions_by_reason: BTreeMap<String, usize> = by_reason
+            .into_iter()
+            .map(|(reason, count)| (reason.to_string(), count))
+            .collect();
+        let credit_lines = entries.iter().filter(|e| e.credit).count();
+        let fully = entries.iter().filter(|e| e.fully).count();
+        let partly = entries.iter().filter(|e| e.partly && !e.fully).count();
         let rate = |a: f64, b: f64| {
             if b == 0.0 {
                 0.0
@@ -680,7 +696,7 @@ impl Summary {
             }
         };
         Summary {
-            lines_read: by_entry.len(),
+            lines_read: entries.len(),
             credit_lines,
             lines_fully_applied: fully,
             lines_partly_applied: partly,
@@ -693,7 +709,7 @@ impl Summary {
                 applied_credit_value.try_into().unwrap_or(0.0),
                 received.try_into().unwrap_or(0.0),
             ),
-            customers_identified: by_entry.values().filter(|e| e.4).count(),
+            customers_identified: entries.iter().filter(|e| e.identified).count(),
             disputes,
             stage_ms: BTreeMap::new(),
             stage_rss_mb: BTreeMap::new(),
