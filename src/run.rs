@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 
 use crate::apply::{Book, InvariantError, NO_GROUP, Slots, lettrage_code};
 use crate::config::Config;
-use crate::matching::decide::{Kind, Outcome, decide, quoted_candidates};
+use crate::matching::decide::{Kind, Outcome, decide};
 use crate::matching::evidence::{Context, Evidence, gather};
 use crate::matching::index::Index;
 use crate::matching::settlement::SettlementIndex;
@@ -144,23 +144,36 @@ fn run_with(
     // unstable sort is deterministic, and it needs no copy of the lines.
     lines.par_sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
     mark("sort");
-    let index = Index::build(&items, &customers, &advices);
+    let mut index = Index::build(&items, &customers, &advices);
     mark("index");
     let settlement_index = SettlementIndex::build(&settlements);
-    let mut cx = Context {
-        index: &index,
-        items: &items,
-        advices: &advices,
-        config: &config,
-        own_accounts: &own_accounts,
-        settlements: &settlements,
-        settlement_plans: &[],
-        settlement_index: &settlement_index,
+    // The context of the evidence scan, and again of the decisions once
+    // the key tables are released.
+    macro_rules! context {
+        ($index:expr, $plans:expr) => {
+            Context {
+                index: $index,
+                items: &items,
+                advices: &advices,
+                config: &config,
+                own_accounts: &own_accounts,
+                settlements: &settlements,
+                settlement_plans: $plans,
+                settlement_index: &settlement_index,
+            }
+        };
+    }
+    let settlement_plans = crate::matching::settlement::plans(&settlements, &context!(&index, &[]));
+    let (evidence, receipts) = {
+        let cx = context!(&index, &settlement_plans);
+        let mut evidence: Vec<Evidence> = lines.par_iter().map(|line| gather(line, &cx)).collect();
+        let receipts = crate::matching::returns::tie_returns(&lines, &mut evidence, &cx);
+        (evidence, receipts)
     };
-    let settlement_plans = crate::matching::settlement::plans(&settlements, &cx);
-    cx.settlement_plans = &settlement_plans;
-    let mut evidence: Vec<Evidence> = lines.par_iter().map(|line| gather(line, &cx)).collect();
-    let receipts = crate::matching::returns::tie_returns(&lines, &mut evidence, &cx);
+    // Only the text scan looks keys up: their tables (a third of a GB at
+    // two million items) are given back for the decisions to reuse.
+    index.release_key_tables();
+    let cx = context!(&index, &settlement_plans);
     mark("evidence");
     let (groups, slots) = if one_group {
         (vec![(0..lines.len()).collect()], None)
@@ -308,11 +321,12 @@ pub fn independent_groups(
             nodes.extend(evidence.payer_candidates.iter().map(|c| c.0));
             for &(advice, _) in &evidence.advices {
                 nodes.push((customers + advice as usize) as u32);
-                for advice_line in &cx.advices[advice as usize].lines {
+                for at in 0..cx.advices[advice as usize].lines.len() {
                     nodes.extend(
-                        quoted_candidates(&advice_line.invoice_ref, cx)
-                            .into_iter()
-                            .map(customer_of),
+                        cx.index
+                            .advice_line_items(advice, at)
+                            .iter()
+                            .map(|&item| customer_of(item)),
                     );
                 }
             }

@@ -10,9 +10,9 @@ use rust_decimal::Decimal;
 use super::Line;
 use super::evidence::{Context, Evidence, Found, INTERNAL_TRANSFER, PayerHow, RefHit, RefKind};
 use super::fx;
-use super::index::{Index, KeyForm, cents, unpack};
+use super::index::cents;
 use super::subset;
-use super::text::{compact, key_hash, name_key, name_similarity};
+use super::text::{name_key, name_similarity};
 use crate::apply::Book;
 use crate::config::Twins;
 
@@ -715,9 +715,10 @@ fn by_advice(
     // Open amounts as this advice consumes them (an advice may list an
     // invoice twice).
     let mut taken: Vec<(u32, Decimal)> = Vec::new();
-    for advice_line in &advice.lines {
+    for (at, advice_line) in advice.lines.iter().enumerate() {
         let paid = advice_line.paid_amount.unwrap_or(Decimal::ZERO);
-        let Some(item) = resolve_quoted(&advice_line.invoice_ref, cx, payer_customer)
+        let candidates = cx.index.advice_line_items(advice_index, at);
+        let Some(item) = resolve_quoted(candidates, cx, payer_customer)
             .filter(|&item| cx.items[item as usize].currency == line.currency)
         else {
             unresolved += paid;
@@ -877,8 +878,8 @@ fn by_advice(
 
 /// The open item an advice line quotes: its number as issued or altered
 /// (not a bare fragment), one item, the payer's when several.
-fn resolve_quoted(quoted: &str, cx: &Context<'_>, payer: Option<u32>) -> Option<u32> {
-    let mut found = quoted_candidates(quoted, cx);
+fn resolve_quoted(found: &[u32], cx: &Context<'_>, payer: Option<u32>) -> Option<u32> {
+    let mut found = found.to_vec();
     if found.len() > 1
         && let Some(customer) = payer
     {
@@ -888,22 +889,10 @@ fn resolve_quoted(quoted: &str, cx: &Context<'_>, payer: Option<u32>) -> Option<
 }
 
 /// Every open item an advice line's quoted number could name (as issued or
-/// altered, not a bare fragment), sorted.
+/// altered, not a bare fragment), sorted: `Index::quoted_in`, for a number
+/// that is not an advice line's (those are resolved at build).
 pub fn quoted_candidates(quoted: &str, cx: &Context<'_>) -> Vec<u32> {
-    let key = compact(quoted);
-    let mut found: Vec<u32> = cx
-        .index
-        .invoices
-        .get(key_hash(super::index::DOMAIN_INVOICE, &key))
-        .map(unpack)
-        .filter(|&(item, form)| {
-            form != KeyForm::Fragment && Index::item_has_key(&cx.items[item as usize], &key, form)
-        })
-        .map(|(item, _)| item)
-        .collect();
-    found.sort_unstable();
-    found.dedup();
-    found
+    cx.index.quoted_in(cx.items, quoted)
 }
 
 #[allow(clippy::too_many_arguments)]

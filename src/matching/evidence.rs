@@ -515,7 +515,7 @@ fn link_advices_by_amount(line: &Line, cx: &Context<'_>, evidence: &mut Evidence
         let similar = name_similarity(&payer_key, &cx.index.advice_payer_keys[a as usize]) >= 0.85;
         if similar
             && !evidence.advices.iter().any(|(x, _)| *x == a)
-            && !contradicts_references(advice, evidence, cx)
+            && !contradicts_references(a, advice, evidence, cx)
         {
             found.push((days, a));
         }
@@ -531,6 +531,7 @@ fn link_advices_by_amount(line: &Line, cx: &Context<'_>, evidence: &mut Evidence
 /// announces another payment (a namesake paying the same amount), and the
 /// line's own references decide.
 fn contradicts_references(
+    advice_index: u32,
     advice: &RemittanceAdvice,
     evidence: &Evidence,
     cx: &Context<'_>,
@@ -542,8 +543,9 @@ fn contradicts_references(
         .map(|h| h.item)
         .collect();
     !named.is_empty()
-        && !advice.lines.iter().any(|l| {
-            super::decide::quoted_candidates(&l.invoice_ref, cx)
+        && !(0..advice.lines.len()).any(|at| {
+            cx.index
+                .advice_line_items(advice_index, at)
                 .iter()
                 .any(|i| named.contains(i))
         })

@@ -298,6 +298,9 @@ pub struct Index {
     /// The shapes of the three tables' keys, in that order: what a run of
     /// text must look like to be worth a lookup.
     pub shapes: [KeyShape; 3],
+    /// Per advice, per advice line: the items its quoted number could name
+    /// (`quoted_in`), resolved while the key tables are there.
+    pub advice_quoted: Vec<Vec<Vec<u32>>>,
     /// Advices by (amount in cents, currency) for linking by payer + amount.
     pub advices_by_amount: HashMap<i64, Vec<u32>>,
     /// Normalised names of the advices' payers.
@@ -336,6 +339,19 @@ pub fn cents(amount: Decimal) -> Option<i64> {
 const NAME_WORD_POSTINGS_MAX: usize = 2_000;
 
 impl Index {
+    /// Drops the key tables (invoice numbers, payment and advice
+    /// references) once the evidence is gathered: nothing after the text
+    /// scan looks a key up. Lookups after this find nothing.
+    pub fn release_key_tables(&mut self) {
+        for table in [
+            &mut self.invoices,
+            &mut self.payment_references,
+            &mut self.advice_references,
+        ] {
+            *table = KeyTable::build(Vec::new());
+        }
+    }
+
     pub fn build(
         items: &[OpenItem],
         customers: &[Customer],
@@ -519,11 +535,12 @@ impl Index {
             .collect();
         items_by_amount.par_sort_unstable();
 
-        Index {
+        let mut index = Index {
             invoices: KeyTable::build(invoice_entries),
             payment_references: KeyTable::build(reference_entries),
             advice_references: KeyTable::build(advice_entries),
             shapes: [invoice_shape, reference_shape, advice_shape],
+            advice_quoted: Vec::new(),
             advices_by_amount,
             advice_payer_keys,
             customer_ids,
@@ -535,7 +552,44 @@ impl Index {
             customer_items,
             item_customer,
             items_by_amount,
-        }
+        };
+        index.advice_quoted = advices
+            .par_iter()
+            .map(|advice| {
+                advice
+                    .lines
+                    .iter()
+                    .map(|line| index.quoted_in(items, &line.invoice_ref))
+                    .collect()
+            })
+            .collect();
+        index
+    }
+
+    /// Every open item a quoted invoice number could name (as issued or
+    /// altered, not a bare fragment), sorted. Needs the key tables.
+    pub fn quoted_in(&self, items: &[OpenItem], quoted: &str) -> Vec<u32> {
+        let key = compact(quoted);
+        let mut found: Vec<u32> = self
+            .invoices
+            .get(key_hash(DOMAIN_INVOICE, &key))
+            .map(unpack)
+            .filter(|&(item, form)| {
+                form != KeyForm::Fragment && Index::item_has_key(&items[item as usize], &key, form)
+            })
+            .map(|(item, _)| item)
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// `quoted_in` for line `line` of advice `advice`, resolved at build.
+    pub fn advice_line_items(&self, advice: u32, line: usize) -> &[u32] {
+        self.advice_quoted
+            .get(advice as usize)
+            .and_then(|lines| lines.get(line))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Items whose open amount in the input is `cents`, by index.
