@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
@@ -130,15 +131,13 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
         }
         None => Config::default(),
     };
-    let items_bytes = read_file(&args.open_items)?;
-    record("open_items", &args.open_items, &items_bytes, &mut records);
-    let customers_bytes = match &args.customers {
-        Some(path) => {
-            let bytes = read_file(path)?;
-            record("customers", path, &bytes, &mut records);
-            Some(bytes)
-        }
-        None => None,
+    // Every input read, hashed and parsed in one parallel region: a file of
+    // one kind no longer waits for the files of another to end. Errors are
+    // then taken in the order the inputs are named.
+    let csv_input = |path: &Path| -> Result<(Vec<u8>, String), ParseError> {
+        let bytes = read_file(path)?;
+        let hash = sha256_hex(&bytes);
+        Ok((bytes, hash))
     };
     let items_source = args.open_items.display().to_string();
     let customers_source = args
@@ -146,32 +145,86 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let (items, customers) = rayon::join(
-        || open_items::parse(&items_source, &items_bytes),
-        || match &customers_bytes {
-            Some(bytes) => customers::parse(&customers_source, bytes),
-            None => Ok(Vec::new()),
+    let read_items = || {
+        let (bytes, hash) = csv_input(&args.open_items)?;
+        let items = open_items::parse(&items_source, &bytes);
+        Ok::<_, ParseError>((bytes.len(), hash, items))
+    };
+    let read_customers = || {
+        args.customers
+            .as_ref()
+            .map(|path| {
+                let (bytes, hash) = csv_input(path)?;
+                let customers = customers::parse(&customers_source, &bytes);
+                Ok::<_, ParseError>((bytes.len(), hash, customers))
+            })
+            .transpose()
+    };
+    let read_settlements = || {
+        let files = collect_files(&args.settlements)?;
+        let parsed: Vec<_> = files
+            .par_iter()
+            .map(|path| {
+                let (bytes, hash) = csv_input(path)?;
+                let rows = crate::parse::settlements::parse(&path.display().to_string(), &bytes)?;
+                Ok::<_, ParseError>((bytes.len(), hash, rows))
+            })
+            .collect();
+        Ok::<_, ParseError>((files, parsed))
+    };
+    let read_statements = |paths: &[PathBuf], as_statements: bool| {
+        let files = collect_files(paths)?;
+        let loaded = load_files(&files, as_statements);
+        Ok::<_, ParseError>((files, loaded))
+    };
+    let ((items, customers), (settlements, (statements, remittances))) = rayon::join(
+        || rayon::join(read_items, read_customers),
+        || {
+            rayon::join(read_settlements, || {
+                rayon::join(
+                    || read_statements(&args.statements, true),
+                    || read_statements(&args.remittances, false),
+                )
+            })
         },
     );
-    let (items, customers) = (items?, customers?);
-    stages.insert(
-        "read.open_items".into(),
-        started.elapsed().as_millis() as u64,
-    );
-    drop(items_bytes);
-    drop(customers_bytes);
+    let (items_size, items_hash, items) = items?;
+    let customers = customers?;
+    records.push(InputRecord {
+        role: "open_items",
+        path: args.open_items.display().to_string(),
+        size: items_size as u64,
+        sha256: items_hash,
+    });
+    let customers = match (customers, &args.customers) {
+        (Some((size, hash, customers)), Some(path)) => {
+            records.push(InputRecord {
+                role: "customers",
+                path: path.display().to_string(),
+                size: size as u64,
+                sha256: hash,
+            });
+            Some(customers)
+        }
+        _ => None,
+    };
+    let items = items?;
+    let customers = customers.transpose()?.unwrap_or_default();
 
+    let (settlement_files, parsed) = settlements?;
     let mut settlements = Vec::new();
-    for path in collect_files(&args.settlements)? {
-        let bytes = read_file(&path)?;
-        record("settlements", &path, &bytes, &mut records);
-        settlements.extend(crate::parse::settlements::parse(
-            &path.display().to_string(),
-            &bytes,
-        )?);
+    for (path, result) in settlement_files.iter().zip(parsed) {
+        let (size, hash, rows) = result?;
+        records.push(InputRecord {
+            role: "settlements",
+            path: path.display().to_string(),
+            size: size as u64,
+            sha256: hash,
+        });
+        settlements.extend(rows);
     }
-    let statement_files = collect_files(&args.statements)?;
-    let remittance_files = collect_files(&args.remittances)?;
+    let (statement_files, statement_results) = statements?;
+    let (remittance_files, remittance_results) = remittances?;
     let mut inputs = RunInputs {
         settlements,
         lines: Vec::new(),
@@ -183,8 +236,10 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
     };
     let mut warnings = Vec::new();
     let mut statement_sources: HashMap<String, String> = HashMap::new();
-    for (files, as_statements) in [(&statement_files, true), (&remittance_files, false)] {
-        let results = load_files(files, as_statements);
+    for (files, results, as_statements) in [
+        (&statement_files, statement_results, true),
+        (&remittance_files, remittance_results, false),
+    ] {
         let lines: usize = results.iter().flatten().map(|l| l.lines.len()).sum();
         inputs.lines.reserve(lines);
         for (path, loaded) in files.iter().zip(results) {
