@@ -50,9 +50,11 @@ impl RunInputs {
     }
 }
 
-/// One line's decision.
+/// One line's decision. The outcome is boxed: it moves from its group to
+/// its line's slot as a pointer, not as a couple of hundred bytes (a
+/// million of them, once in each place, were a third of a GB).
 pub struct Decision {
-    pub outcome: Outcome,
+    pub outcome: Box<Outcome>,
     pub lettrage: Option<String>,
 }
 
@@ -194,7 +196,7 @@ fn run_with(
     // Each group in line order on one thread; groups in parallel. No two
     // groups touch the same item, advice, customer or payer IBAN, so this
     // gives what one pass over all lines in order would.
-    type Decided = (Vec<(usize, Outcome, bool)>, Vec<(u32, Decimal)>);
+    type Decided = (Vec<(usize, Box<Outcome>, bool)>, Vec<(u32, Decimal)>);
     let decided: Vec<Result<Decided, InvariantError>> = groups
         .par_iter()
         .enumerate()
@@ -231,30 +233,37 @@ fn run_with(
                         }
                     }
                 }
-                outcomes.push((at, outcome, settled));
+                outcomes.push((at, Box::new(outcome), settled));
             }
             Ok((outcomes, book.changes().collect()))
         })
         .collect();
     // Back into line order, each outcome moved straight to its line's slot
     // (the outcomes are the run's largest structure: no second copy).
-    let mut decisions: Vec<Decision> = Vec::with_capacity(lines.len());
-    decisions.resize_with(lines.len(), || Decision {
-        outcome: Outcome::default(),
-        lettrage: None,
-    });
+    let mut slots: Vec<Option<Box<Outcome>>> = Vec::with_capacity(lines.len());
+    slots.resize_with(lines.len(), || None);
     let mut settled_lines = vec![false; lines.len()];
     let mut open_after: Vec<Decimal> = items.iter().map(|i| i.open_amount).collect();
     for result in decided {
         let (outcomes, changes) = result?;
         for (at, outcome, settled) in outcomes {
-            decisions[at].outcome = outcome;
+            slots[at] = Some(outcome);
             settled_lines[at] = settled;
         }
         for (item, open) in changes {
             open_after[item as usize] = open;
         }
     }
+    // The groups cover every line; a line left out would keep an empty
+    // outcome, which does not add up to a non-zero line's amount: the
+    // output checks refuse it.
+    let mut decisions: Vec<Decision> = slots
+        .into_iter()
+        .map(|outcome| Decision {
+            outcome: outcome.unwrap_or_default(),
+            lettrage: None,
+        })
+        .collect();
     // Lettrage codes in line order, one per bank line that settles an
     // invoice; the details of a batch entry share their line's.
     let mut next_code = 0u64;
