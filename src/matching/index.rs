@@ -90,7 +90,7 @@ impl KeyTable {
 /// so `scan_text` skips its lookup (two cache misses in a table of millions
 /// of keys), and a start whose first two bytes fit no key is skipped with
 /// every run that would grow from it. Never refuses a key that was added.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct KeyShape {
     /// One bit per first two bytes (upper case).
     first_two: Vec<u64>,

@@ -27,7 +27,7 @@ use rust_decimal::Decimal;
 use super::Line;
 use super::decide::{Kind, Outcome, Proposal, Reason};
 use super::evidence::Context;
-use super::index::cents;
+use super::index::{KeyShape, cents};
 use super::text::{compact, name_key, tokens};
 use crate::apply::Book;
 use crate::config::Twins;
@@ -50,6 +50,9 @@ pub struct RowPlan {
 #[derive(Debug, Default)]
 pub struct SettlementIndex {
     by_reference: HashMap<String, Vec<u32>>,
+    /// The shape of the payout references: `link` looks up only the runs
+    /// of text that could be one (every credit line is scanned).
+    reference_shape: KeyShape,
     by_amount: HashMap<i64, Vec<u32>>,
 }
 
@@ -60,6 +63,7 @@ impl SettlementIndex {
             if let Some(reference) = &settlement.payout_reference {
                 let key = compact(reference);
                 if key.len() >= 4 {
+                    index.reference_shape.add_compact(&key);
                     index.by_reference.entry(key).or_default().push(at as u32);
                 }
             }
@@ -208,7 +212,13 @@ pub fn link(line: &Line, cx: &Context<'_>, names_invoices: bool) -> Option<(u32,
             key.clear();
             for word in words[start..].iter().take(JOIN_TOKENS_MAX) {
                 key.extend(word.bytes().map(|b| char::from(b.to_ascii_uppercase())));
+                let bytes = key.as_bytes();
+                if bytes.len() >= 2 && !index.reference_shape.may_start(bytes[0], bytes[1]) {
+                    // Every longer run from here starts the same way.
+                    break;
+                }
                 if key.len() >= 4
+                    && index.reference_shape.may_be(bytes)
                     && let Some(list) = index.by_reference.get(key.as_str())
                 {
                     found.extend(list);
