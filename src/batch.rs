@@ -323,9 +323,9 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
     };
     let mut manifest = Vec::new();
     let written = (|| {
-        for name in run_files::FILES {
-            staging.file(name, |out| run_files::render(name, &result, out))?;
-        }
+        staging.files(&run_files::FILES, |name, out| {
+            run_files::render(name, &result, out)
+        })?;
         manifest = manifest_json(&config_text, &records, &staging.hashes, &summary);
         staging.file("manifest.json", |out| out.write_all(&manifest))
     })();

@@ -119,11 +119,24 @@ pub fn push_fixed(out: &mut String, amount: Decimal, decimals: u32, separator: c
     // u128 has at most 39 digits; a leading zero makes 40.
     let mut buffer = [b'0'; 40];
     let mut at = buffer.len();
-    let mut rest = digits;
-    while rest > 0 {
-        at -= 1;
-        buffer[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
+    // u64 arithmetic when the digits fit (every real amount): u128
+    // division is a library call.
+    match u64::try_from(digits) {
+        Ok(mut rest) => {
+            while rest > 0 {
+                at -= 1;
+                buffer[at] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+        }
+        Err(_) => {
+            let mut rest = digits;
+            while rest > 0 {
+                at -= 1;
+                buffer[at] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+        }
     }
     // At least one integer digit.
     let start = at.min(buffer.len() - decimals as usize - 1);

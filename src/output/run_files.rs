@@ -31,7 +31,13 @@ pub fn money(amount: Decimal, currency: &str) -> String {
 
 /// Appends `money(amount, currency)` with `separator` for the decimal point.
 fn push_money(out: &mut String, amount: Decimal, currency: &str, separator: char) {
-    let decimals = minor_units(currency).max(amount.normalize().scale());
+    let minor = minor_units(currency);
+    // Beyond the minor unit, only significant decimals are kept.
+    let decimals = if amount.scale() <= minor {
+        minor
+    } else {
+        minor.max(amount.normalize().scale())
+    };
     crate::money::push_fixed(out, amount, decimals, separator);
 }
 

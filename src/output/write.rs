@@ -326,15 +326,42 @@ impl Staging {
         name: &str,
         write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
     ) -> io::Result<()> {
+        let digest = self.stage(name, write)?;
+        self.hashes.push((name.to_string(), digest));
+        Ok(())
+    }
+
+    /// Streams several files at once, each through `write(name, out)` on a
+    /// thread of its own, so that one file's writing and hashing (serial
+    /// per file) overlaps another's; hashes recorded in the order given.
+    pub fn files<F>(&mut self, names: &[&str], write: F) -> io::Result<()>
+    where
+        F: Fn(&str, &mut (dyn Write + Send)) -> io::Result<()> + Sync,
+    {
+        use rayon::prelude::*;
+        let staged: Vec<io::Result<String>> = names
+            .par_iter()
+            .map(|name| self.stage(name, |out| write(name, out)))
+            .collect();
+        for (name, digest) in names.iter().zip(staged) {
+            self.hashes.push((name.to_string(), digest?));
+        }
+        Ok(())
+    }
+
+    /// Writes (or only hashes) one file; returns its SHA-256.
+    fn stage(
+        &self,
+        name: &str,
+        write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
+    ) -> io::Result<String> {
         let Some(target) = &self.target else {
             let mut out = Hashing {
                 inner: io::sink(),
                 hasher: Sha256::new(),
             };
             write(&mut out)?;
-            self.hashes
-                .push((name.to_string(), hex(&out.hasher.finalize())));
-            return Ok(());
+            return Ok(hex(&out.hasher.finalize()));
         };
         let file = fs::File::create(target.staging.join(name))?;
         let mut out = Hashing {
@@ -348,8 +375,7 @@ impl Staging {
         if target.durable {
             file.sync_all()?;
         }
-        self.hashes.push((name.to_string(), hex(&digest)));
-        Ok(())
+        Ok(hex(&digest))
     }
 
     /// Puts every staged file in place in one atomic step (see the module
