@@ -5,7 +5,7 @@
 //!
 //! Reads the run directory only (no inputs needed), so an auditor can ask
 //! about a run months later: the line's record in `decisions.jsonl`, joined
-//! with its rows in allocations.csv and exceptions.csv.
+//! with its rows in allocations.csv.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
@@ -46,12 +46,11 @@ pub fn decisions_of(run_dir: &Path, line_id: &str) -> Result<Vec<Value>, String>
             path.display()
         ));
     }
-    // A record counts its rows instead of repeating them (a run before
-    // that wrote them inline, and is read as it is).
+    // A record counts its allocation rows instead of repeating them (a run
+    // before that wrote them inline, and is read as it is).
     if found.iter().all(|r| r.get("allocations").is_none()) {
         let allocations = rows_of(&run_dir.join("allocations.csv"), line_id)?;
-        let exceptions = rows_of(&run_dir.join("exceptions.csv"), line_id)?;
-        attach_rows(&mut found, allocations, exceptions);
+        attach_rows(&mut found, allocations);
     }
     Ok(found)
 }
@@ -88,24 +87,20 @@ fn rows_of(path: &Path, line_id: &str) -> Result<Vec<serde_json::Map<String, Val
     Ok(rows)
 }
 
-/// Gives each record its `allocations`, `exceptions` and `lettrage` from
-/// the line's CSV rows, taken in order by the counts the record holds.
-fn attach_rows(
-    records: &mut [Value],
-    allocations: Vec<serde_json::Map<String, Value>>,
-    exceptions: Vec<serde_json::Map<String, Value>>,
-) {
-    let (mut allocations, mut exceptions) = (allocations.into_iter(), exceptions.into_iter());
+/// Gives each record its `allocations` and `lettrage` from the line's
+/// allocations.csv rows, taken in order by the count the record holds, and
+/// an empty `exceptions` list where it has none.
+fn attach_rows(records: &mut [Value], allocations: Vec<serde_json::Map<String, Value>>) {
+    let mut allocations = allocations.into_iter();
     for record in records.iter_mut() {
-        let count = |key: &str| record[key].as_u64().unwrap_or(0) as usize;
-        let (allocation_rows, exception_rows) = (count("allocation_rows"), count("exception_rows"));
-        let rows: Vec<_> = allocations.by_ref().take(allocation_rows).collect();
+        let count = record["allocation_rows"].as_u64().unwrap_or(0) as usize;
+        let rows: Vec<_> = allocations.by_ref().take(count).collect();
         let lettrage = rows
             .iter()
             .find_map(|row| row.get("lettrage").and_then(Value::as_str))
             .filter(|code| !code.is_empty())
             .map(|code| Value::String(code.to_string()));
-        let allocations: Vec<Value> = rows
+        let rows: Vec<Value> = rows
             .into_iter()
             .map(|mut row| {
                 for column in ["line_id", "bank_ref", "value_date", "lettrage"] {
@@ -117,43 +112,12 @@ fn attach_rows(
                 Value::Object(row)
             })
             .collect();
-        let exceptions: Vec<Value> = exceptions
-            .by_ref()
-            .take(exception_rows)
-            .map(|mut row| {
-                for column in [
-                    "line_id",
-                    "bank_ref",
-                    "value_date",
-                    "payer_name",
-                    "remittance_text",
-                ] {
-                    row.remove(column);
-                }
-                // `INV1+INV2:0.930|INV3:0.710`, as the contract writes them.
-                let suggestions: Vec<Value> = row
-                    .remove("suggestions")
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-                    .split('|')
-                    .filter(|s| !s.is_empty())
-                    .map(|suggestion| {
-                        let (invoices, score) =
-                            suggestion.rsplit_once(':').unwrap_or((suggestion, ""));
-                        serde_json::json!({
-                            "invoices": invoices.split('+').collect::<Vec<_>>(),
-                            "score": score,
-                        })
-                    })
-                    .collect();
-                row.insert("suggestions".into(), Value::Array(suggestions));
-                Value::Object(row)
-            })
-            .collect();
         if let Value::Object(object) = record {
-            object.insert("allocations".into(), Value::Array(allocations));
-            object.insert("exceptions".into(), Value::Array(exceptions));
+            object.insert("allocations".into(), Value::Array(rows));
             object.insert("lettrage".into(), lettrage.unwrap_or(Value::Null));
+            object
+                .entry("exceptions")
+                .or_insert_with(|| Value::Array(Vec::new()));
         }
     }
 }
@@ -521,9 +485,15 @@ mod tests {
 
     #[test]
     fn rows_are_shared_out_to_the_records_by_their_counts() {
+        let suggestions = serde_json::json!([
+            {"invoices": ["FA+7|1", "FA-8"], "score": "0.910"},
+            {"invoices": ["FA-9"], "score": "0.700"}
+        ]);
         let mut records = vec![
             serde_json::json!({"line_id": "L-1", "detail": 0, "allocation_rows": 2}),
-            serde_json::json!({"line_id": "L-1", "detail": 1, "exception_rows": 1}),
+            serde_json::json!({"line_id": "L-1", "detail": 1, "exceptions": [
+                {"reason": "ambiguous", "amount": "5.00", "suggestions": suggestions.clone()}
+            ]}),
             serde_json::json!({"line_id": "L-1", "detail": 2, "allocation_rows": 1}),
         ];
         let allocation = |invoice: &str, lettrage: &str| {
@@ -549,13 +519,6 @@ mod tests {
                 allocation("", "AAB"),
                 allocation("FA-3", "AAC"),
             ],
-            vec![row(&[
-                ("line_id", "L-1"),
-                ("amount", "5.00"),
-                ("reason", "ambiguous"),
-                ("suggestions", "FA-7+FA-8:0.910|FA-9:0.700"),
-                ("detail", ""),
-            ])],
         );
         assert_eq!(records[0]["allocations"][0]["invoice_id"], "FA-1");
         assert_eq!(records[0]["allocations"][1]["invoice_id"], Value::Null);
@@ -563,18 +526,14 @@ mod tests {
         assert_eq!(records[0]["exceptions"], serde_json::json!([]));
         assert_eq!(records[1]["allocations"], serde_json::json!([]));
         assert_eq!(records[1]["lettrage"], Value::Null);
-        assert_eq!(
-            records[1]["exceptions"][0]["suggestions"],
-            serde_json::json!([
-                {"invoices": ["FA-7", "FA-8"], "score": "0.910"},
-                {"invoices": ["FA-9"], "score": "0.700"}
-            ])
-        );
+        assert_eq!(records[1]["exceptions"][0]["suggestions"], suggestions);
         assert_eq!(records[2]["allocations"][0]["invoice_id"], "FA-3");
         assert_eq!(records[2]["lettrage"], "AAC");
         let page = explain_text(&records);
         assert!(
-            page.contains("to review: 5.00 ambiguous\n  runners-up:\n    FA-7 + FA-8  score 0.910"),
+            page.contains(
+                "to review: 5.00 ambiguous\n  runners-up:\n    FA+7|1 + FA-8  score 0.910"
+            ),
             "{page}"
         );
         assert!(page.contains("invoice FA-3 10.00"), "{page}");

@@ -905,7 +905,9 @@ fn resolve_quoted(found: &[u32], cx: &Context<'_>, payer: Option<u32>) -> Option
 
 /// Every open item an advice line's quoted number could name (as issued or
 /// altered, not a bare fragment), sorted: `Index::quoted_in`, for a number
-/// that is not an advice line's (those are resolved at build).
+/// that is not an advice line's (those are resolved at build). Only until
+/// the evidence is gathered: `run` then releases the key tables, and this
+/// finds nothing.
 pub fn quoted_candidates(quoted: &str, cx: &Context<'_>) -> Vec<u32> {
     cx.index.quoted_in(cx.items, quoted)
 }

@@ -790,11 +790,11 @@ pub fn reason_names() -> Vec<&'static str> {
 }
 
 /// `decisions.jsonl`: one record per line (or batch detail), in serving
-/// order: what the bank said, the evidence found, the rule that decided
-/// and the reasoning steps. The rows the decision wrote are in
-/// allocations.csv and exceptions.csv, in the same order: a record counts
-/// them (`allocation_rows`, `exception_rows`) instead of repeating them,
-/// and `recon explain` joins them back. Empty evidence is left out.
+/// order: what the bank said, the evidence found, the rule that decided,
+/// the reasoning steps and what is left to review. The allocation rows
+/// are in allocations.csv, in the same order: a record counts them
+/// (`allocation_rows`) instead of repeating them, and `recon explain`
+/// joins them back. Empty evidence is left out.
 pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
     #[derive(Serialize)]
     struct Reference<'a> {
@@ -825,6 +825,19 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
         score: String,
     }
     #[derive(Serialize)]
+    struct Suggested<'a> {
+        invoices: Vec<&'a str>,
+        score: String,
+    }
+    #[derive(Serialize)]
+    struct Exception<'a> {
+        reason: &'static str,
+        amount: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<&'a str>,
+        suggestions: Vec<Suggested<'a>>,
+    }
+    #[derive(Serialize)]
     struct Record<'a> {
         line_id: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -851,11 +864,13 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
         not_receivable_sign: Option<&'static str>,
         rule: &'static str,
         notes: Vec<&'a str>,
-        /// Rows of the decision in allocations.csv and exceptions.csv.
+        /// Rows of the decision in allocations.csv.
         #[serde(skip_serializing_if = "is_zero")]
         allocation_rows: usize,
-        #[serde(skip_serializing_if = "is_zero")]
-        exception_rows: usize,
+        /// What is left to review, with the runners-up as the engine
+        /// ranked them (invoice ids kept whole, whatever they hold).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        exceptions: Vec<Exception<'a>>,
     }
     fn is_zero(count: &usize) -> bool {
         *count == 0
@@ -925,7 +940,23 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                 rule: outcome.rule,
                 notes: outcome.notes.lines().collect(),
                 allocation_rows: outcome.proposals.len(),
-                exception_rows: outcome.reviews.len(),
+                exceptions: outcome
+                    .reviews
+                    .iter()
+                    .map(|r| Exception {
+                        reason: r.reason.name(),
+                        amount: r.amount.to_string(),
+                        detail: r.detail.as_deref(),
+                        suggestions: r
+                            .suggestions
+                            .iter()
+                            .map(|s| Suggested {
+                                invoices: s.items.iter().map(|&i| invoice(i)).collect(),
+                                score: confidence(s.score.min(1000)),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
             };
             // Serialising plain data into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut out, &record);
