@@ -41,10 +41,15 @@ pub fn parse_amount_with(text: &str, sep: char) -> Result<Decimal, String> {
             "expected an amount (digits and '{sep}'), found {trimmed:?}"
         ));
     }
-    let mantissa_text = format!("0{integer}{fraction}");
-    let mantissa: i128 = mantissa_text
-        .parse()
-        .map_err(|_| format!("amount out of range: {trimmed:?}"))?;
+    // The digits were checked above: accumulated as they are, no text
+    // built (this runs once per amount of every input file).
+    let mantissa = integer
+        .bytes()
+        .chain(fraction.bytes())
+        .try_fold(0i128, |value, digit| {
+            value.checked_mul(10)?.checked_add(i128::from(digit - b'0'))
+        })
+        .ok_or_else(|| format!("amount out of range: {trimmed:?}"))?;
     // More digits than a Decimal's 96-bit mantissa holds is an error, never
     // a panic.
     let mut value = Decimal::try_from_i128_with_scale(mantissa, fraction.len() as u32)
@@ -188,6 +193,48 @@ pub fn push_date(out: &mut String, date: chrono::NaiveDate, dash: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_read_as_rust_decimal_reads_them() {
+        use std::str::FromStr;
+        for text in [
+            "0",
+            "0.00",
+            "-0.00",
+            "+12.5",
+            ".5",
+            "5.",
+            "1234567.89",
+            "-000123.4500",
+            "999999999999999999.99999999999999999999",
+            "-999999999999999999.99999999999999999999",
+            "79228162514264337593543950335",
+        ] {
+            let ours = parse_amount(text);
+            let theirs = Decimal::from_str(text.trim_start_matches('+'));
+            match (ours, theirs) {
+                (Ok(ours), Ok(theirs)) => {
+                    assert_eq!(ours, theirs, "{text}");
+                    assert_eq!(ours.scale(), theirs.scale(), "{text}");
+                    assert!(!(ours.is_zero() && ours.is_sign_negative()), "{text}");
+                }
+                (Err(message), _) => assert!(
+                    message.contains("out of range") || message.contains("expected"),
+                    "{text}: {message}"
+                ),
+                (Ok(ours), Err(_)) => panic!("{text} read as {ours}, rust_decimal refuses it"),
+            }
+        }
+        // 18 integer digits and 20 decimals fill 38 digits: beyond a
+        // Decimal's 96-bit mantissa, an error and never a panic.
+        assert!(parse_amount("999999999999999999.99999999999999999999").is_err());
+        assert!(parse_amount("1234567890123456789").is_err());
+        assert_eq!(
+            parse_amount_with("1234,56", ',').unwrap().to_string(),
+            "1234.56"
+        );
+        assert!(parse_amount("12a.5").is_err());
+    }
 
     #[test]
     fn fixed_amounts_as_the_formatter_writes_them() {

@@ -250,7 +250,7 @@ fn line(
         .clone()
         .or_else(|| {
             if entry.amount.is_sign_negative() {
-                transaction.ultimate_creditor.clone()
+                transaction.more().ultimate_creditor.clone()
             } else {
                 transaction.ultimate_debtor.clone()
             }
@@ -278,7 +278,7 @@ fn line(
         other.extend(entry.entry_ref.as_deref());
         other.extend(entry.additional_info.as_deref());
     }
-    other.extend(transaction.additional_info.as_deref());
+    other.extend(transaction.more().additional_info.as_deref());
     let currency = transaction
         .amount
         .as_ref()
@@ -322,7 +322,7 @@ fn line(
         other_text: other.join(" "),
         charges,
         bank_tx_code: {
-            let code = transaction.bank_tx_code.display();
+            let code = transaction.more().bank_tx_code.display();
             if code.is_empty() {
                 entry.bank_tx_code.display()
             } else {
@@ -330,8 +330,9 @@ fn line(
             }
         },
         account: account.clone(),
-        return_reason: transaction.return_reason.clone(),
+        return_reason: transaction.more().return_reason.clone(),
         cheque_number: transaction
+            .more()
             .cheque_number
             .as_deref()
             .map(str::trim)
@@ -351,16 +352,19 @@ fn conversion(transaction: &Transaction, currency: &str) -> Option<Box<Conversio
         .as_ref()
         .filter(|m| !m.currency.is_empty() && m.currency != currency && !m.amount.is_zero())
         .map(|m| (m.amount.abs(), m.currency.clone()));
-    let rate = transaction.exchange_rate.filter(|r| *r > Decimal::ZERO);
+    let rate = transaction
+        .more()
+        .exchange_rate
+        .filter(|r| *r > Decimal::ZERO);
     if instructed.is_none() && rate.is_none() {
         return None;
     }
     Some(Box::new(Conversion {
         instructed,
         rate,
-        source: transaction.exchange_source_currency.clone(),
-        target: transaction.exchange_target_currency.clone(),
-        unit: transaction.exchange_unit_currency.clone(),
+        source: transaction.more().exchange_source_currency.clone(),
+        target: transaction.more().exchange_target_currency.clone(),
+        unit: transaction.more().exchange_unit_currency.clone(),
     }))
 }
 

@@ -130,7 +130,7 @@ fn detail_json(transaction: &Transaction, credit: bool) -> DetailJson<'_> {
             .creditor_references
             .first()
             .map(|r| r.reference.as_str()),
-        bank_tx_code: transaction.bank_tx_code.display(),
+        bank_tx_code: transaction.more().bank_tx_code.display(),
         charges: charges_json(&transaction.charges),
     }
 }
@@ -142,7 +142,7 @@ fn entry_json(entry: &Entry) -> EntryJson<'_> {
     let mut charges = charges_json(&entry.charges);
     charges.extend(charges_json(&transaction.charges));
     let bank_tx_code = if entry.bank_tx_code.is_empty() {
-        transaction.bank_tx_code.display()
+        transaction.more().bank_tx_code.display()
     } else {
         entry.bank_tx_code.display()
     };

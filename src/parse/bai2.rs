@@ -1108,12 +1108,12 @@ fn read_text(lines: &[&str], transaction: &mut Transaction) {
                 "CBIC" => {
                     transaction.creditor.bic.get_or_insert(value);
                 }
-                _ => match &mut transaction.additional_info {
+                _ => match &mut transaction.more_mut().additional_info {
                     Some(info) => {
                         info.push_str("; ");
                         info.push_str(line);
                     }
-                    None => transaction.additional_info = Some(line.to_string()),
+                    None => transaction.more_mut().additional_info = Some(line.to_string()),
                 },
             }
             continue;

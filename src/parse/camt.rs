@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use crate::error::ParseError;
 use crate::model::{
     Account, Balance, BalanceKind, BankTxCode, Charge, CreditorReference, DeclaredTotals, Entry,
-    EntryStatus, Format, Money, Party, ReferredDocument, Statement, Transaction,
+    EntryStatus, Format, Money, Party, ReferredDocument, Statement, Transaction, TransactionMore,
 };
 use crate::money::{AMOUNT_DECIMALS_MAX, parse_amount, parse_rate};
 use crate::parse::xml::{Cursor, Open};
@@ -127,14 +127,19 @@ impl AmountDetails {
         if transaction.instructed_amount.is_none() {
             transaction.instructed_amount = self.instructed;
         }
-        if transaction.transaction_amount.is_none() {
-            transaction.transaction_amount = self.transaction;
+        if self.transaction.is_some() && transaction.more().transaction_amount.is_none() {
+            transaction.more_mut().transaction_amount = self.transaction;
         }
-        if transaction.exchange_rate.is_none() {
-            transaction.exchange_rate = self.rate;
-            transaction.exchange_source_currency = self.source_currency;
-            transaction.exchange_target_currency = self.target_currency;
-            transaction.exchange_unit_currency = self.unit_currency;
+        let conversion = self.rate.is_some()
+            || self.source_currency.is_some()
+            || self.target_currency.is_some()
+            || self.unit_currency.is_some();
+        if conversion && transaction.more().exchange_rate.is_none() {
+            let more = transaction.more_mut();
+            more.exchange_rate = self.rate;
+            more.exchange_source_currency = self.source_currency;
+            more.exchange_target_currency = self.target_currency;
+            more.exchange_unit_currency = self.unit_currency;
         }
     }
 }
@@ -931,7 +936,7 @@ impl<'a> CamtReader<'a> {
                 "Amt" => money = Some(self.cursor.money(&child)?),
                 "CdtDbtInd" => sign = Some(self.indicator()?),
                 "AmtDtls" => self.amount_details()?.fill(transaction),
-                "BkTxCd" => transaction.bank_tx_code = self.bank_tx_code()?,
+                "BkTxCd" => transaction.more_mut().bank_tx_code = self.bank_tx_code()?,
                 "Chrgs" => self.charges(&mut transaction.charges)?,
                 "RltdPties" => self.related_parties(transaction)?,
                 "RltdAgts" => {
@@ -947,12 +952,14 @@ impl<'a> CamtReader<'a> {
                 "RtrInf" => {
                     while let Some(field) = self.cursor.next_child()? {
                         match field.name {
-                            "Rsn" => transaction.return_reason = self.code_or_proprietary()?,
+                            "Rsn" => {
+                                transaction.more_mut().return_reason = self.code_or_proprietary()?
+                            }
                             _ => self.cursor.skip()?,
                         }
                     }
                 }
-                "AddtlTxInf" => transaction.additional_info = Some(self.cursor.text()?),
+                "AddtlTxInf" => transaction.more_mut().additional_info = Some(self.cursor.text()?),
                 _ => self.cursor.skip()?,
             }
         }
@@ -962,7 +969,7 @@ impl<'a> CamtReader<'a> {
                 amount: money.amount * sign,
                 currency: money.currency,
             });
-        } else if let Some(tx) = &transaction.transaction_amount
+        } else if let Some(tx) = &transaction.more().transaction_amount
             && (tx.currency.is_empty() || tx.currency == currency)
         {
             // v02 has no `TxDtls/Amt`: `AmtDtls/TxAmt` in the account
@@ -978,10 +985,22 @@ impl<'a> CamtReader<'a> {
     fn references(&mut self, transaction: &mut Transaction) -> Result<(), ParseError> {
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
-                "MsgId" => transaction.message_id = non_empty(self.cursor.text()?),
+                "MsgId" => set(
+                    &mut transaction.more,
+                    |m| &mut m.message_id,
+                    non_empty(self.cursor.text()?),
+                ),
                 "AcctSvcrRef" => transaction.bank_ref = non_empty(self.cursor.text()?),
-                "PmtInfId" => transaction.payment_information_id = non_empty(self.cursor.text()?),
-                "InstrId" => transaction.instruction_id = non_empty(self.cursor.text()?),
+                "PmtInfId" => set(
+                    &mut transaction.more,
+                    |m| &mut m.payment_information_id,
+                    non_empty(self.cursor.text()?),
+                ),
+                "InstrId" => set(
+                    &mut transaction.more,
+                    |m| &mut m.instruction_id,
+                    non_empty(self.cursor.text()?),
+                ),
                 "EndToEndId" => {
                     let text = self.cursor.text()?;
                     // NOTPROVIDED is the schema's way of saying "none".
@@ -989,10 +1008,26 @@ impl<'a> CamtReader<'a> {
                         transaction.end_to_end_id = non_empty(text);
                     }
                 }
-                "TxId" => transaction.transaction_id = non_empty(self.cursor.text()?),
-                "MndtId" => transaction.mandate_id = non_empty(self.cursor.text()?),
-                "ChqNb" => transaction.cheque_number = non_empty(self.cursor.text()?),
-                "UETR" => transaction.uetr = non_empty(self.cursor.text()?),
+                "TxId" => set(
+                    &mut transaction.more,
+                    |m| &mut m.transaction_id,
+                    non_empty(self.cursor.text()?),
+                ),
+                "MndtId" => set(
+                    &mut transaction.more,
+                    |m| &mut m.mandate_id,
+                    non_empty(self.cursor.text()?),
+                ),
+                "ChqNb" => set(
+                    &mut transaction.more,
+                    |m| &mut m.cheque_number,
+                    non_empty(self.cursor.text()?),
+                ),
+                "UETR" => set(
+                    &mut transaction.more,
+                    |m| &mut m.uetr,
+                    non_empty(self.cursor.text()?),
+                ),
                 _ => self.cursor.skip()?,
             }
         }
@@ -1005,7 +1040,11 @@ impl<'a> CamtReader<'a> {
                 "Dbtr" => transaction.debtor.name = self.cursor.party_name()?,
                 "Cdtr" => transaction.creditor.name = self.cursor.party_name()?,
                 "UltmtDbtr" => transaction.ultimate_debtor = self.cursor.party_name()?,
-                "UltmtCdtr" => transaction.ultimate_creditor = self.cursor.party_name()?,
+                "UltmtCdtr" => set(
+                    &mut transaction.more,
+                    |m| &mut m.ultimate_creditor,
+                    self.cursor.party_name()?,
+                ),
                 "DbtrAcct" => self.party_account(&mut transaction.debtor)?,
                 "CdtrAcct" => self.party_account(&mut transaction.creditor)?,
                 _ => self.cursor.skip()?,
@@ -1153,6 +1192,20 @@ impl<'a> CamtReader<'a> {
     }
 }
 
+/// Sets one of a transaction's rarer fields, allocating them only for a
+/// value (an empty value clears the field as before).
+fn set(
+    more: &mut Option<Box<TransactionMore>>,
+    field: impl FnOnce(&mut TransactionMore) -> &mut Option<String>,
+    value: Option<String>,
+) {
+    match (more, value) {
+        (more, Some(value)) => *field(more.get_or_insert_with(Box::default)) = Some(value),
+        (Some(more), None) => *field(more) = None,
+        (None, None) => {}
+    }
+}
+
 fn non_empty(text: String) -> Option<String> {
     if text.is_empty() { None } else { Some(text) }
 }
@@ -1268,11 +1321,18 @@ mod tests {
         let document = super::parse("x.xml", xml, Vec::new()).expect("parses");
         let transaction = &document.statements[0].entries[0].transaction;
         assert_eq!(
-            transaction.exchange_rate.map(|r| r.to_string()).as_deref(),
+            transaction
+                .more()
+                .exchange_rate
+                .map(|r| r.to_string())
+                .as_deref(),
             Some("0.915")
         );
-        assert_eq!(transaction.exchange_unit_currency, None);
-        assert_eq!(transaction.exchange_source_currency.as_deref(), Some("USD"));
+        assert_eq!(transaction.more().exchange_unit_currency, None);
+        assert_eq!(
+            transaction.more().exchange_source_currency.as_deref(),
+            Some("USD")
+        );
     }
 
     #[test]

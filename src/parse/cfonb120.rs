@@ -533,7 +533,7 @@ impl Reader<'_> {
         }
         let rejection = record.trimmed(41, 42);
         if !rejection.is_empty() {
-            transaction.return_reason = Some(rejection.to_string());
+            transaction.more_mut().return_reason = Some(rejection.to_string());
         }
         let entry_number = record.trimmed(82, 88);
         let operation_code = record.trimmed(33, 34);
@@ -710,7 +710,7 @@ fn apply_complement(
         "NPY" => append(&mut open.payer, trimmed),
         "NBE" => append(&mut open.beneficiary, trimmed),
         "NPO" => append(&mut transaction.ultimate_debtor, trimmed),
-        "NBU" => append(&mut transaction.ultimate_creditor, trimmed),
+        "NBU" => append(&mut transaction.more_mut().ultimate_creditor, trimmed),
         // Identifiers of the parties: 35 characters, then their type.
         "IPY" | "IBE" | "IPO" | "IBU" => {
             let id = chars(text, 0, 35).trim();
@@ -764,7 +764,8 @@ fn apply_complement(
                 let scale = chars(text, 18, 19).trim();
                 match (scale.parse::<u32>(), rate_text.parse::<u64>()) {
                     (Ok(scale), Ok(rate)) if scale <= 11 => {
-                        transaction.exchange_rate = Some(Decimal::new(rate as i64, scale));
+                        transaction.more_mut().exchange_rate =
+                            Some(Decimal::new(rate as i64, scale));
                     }
                     _ => {
                         return Ok(Some(format!(
@@ -800,12 +801,12 @@ fn apply_complement(
 
 /// Adds a piece of information to the transaction's `additional_info`.
 fn push_info(transaction: &mut Transaction, value: String) {
-    match &mut transaction.additional_info {
+    match &mut transaction.more_mut().additional_info {
         Some(existing) => {
             existing.push_str("; ");
             existing.push_str(&value);
         }
-        None => transaction.additional_info = Some(value),
+        None => transaction.more_mut().additional_info = Some(value),
     }
 }
 
@@ -1081,7 +1082,7 @@ mod tests {
             "VIR SEPA DUPONT SARL FACTURE FA-2026-000123"
         );
         assert_eq!(
-            credit.transaction.additional_info.as_deref(),
+            credit.transaction.more().additional_info.as_deref(),
             Some("purpose SUPP")
         );
         assert_eq!(credit.booking_date, NaiveDate::from_ymd_opt(2026, 3, 3));
@@ -1099,7 +1100,11 @@ mod tests {
             ("450.00", "USD")
         );
         assert_eq!(
-            debit.transaction.exchange_rate.map(|r| r.to_string()),
+            debit
+                .transaction
+                .more()
+                .exchange_rate
+                .map(|r| r.to_string()),
             Some("1.08700".to_string())
         );
         assert!(credit.line_id.ends_with("-1") && debit.line_id.ends_with("-2"));
@@ -1307,7 +1312,10 @@ mod tests {
         assert_eq!(fx.value_date, NaiveDate::from_ymd_opt(2026, 3, 6));
         let instructed = fx.transaction.instructed_amount.as_ref().unwrap();
         assert_eq!(instructed.amount.to_string(), "2012.80");
-        assert_eq!(fx.transaction.exchange_rate.unwrap().to_string(), "1.08800");
+        assert_eq!(
+            fx.transaction.more().exchange_rate.unwrap().to_string(),
+            "1.08800"
+        );
         assert_eq!(fx.transaction.charges[0].amount.amount.to_string(), "12.50");
         assert_eq!(
             fx.transaction.creditor_references[0].reference,

@@ -53,8 +53,12 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>)
         current: None,
         file_warnings,
         message_type: None,
+        spare_entries: Vec::new(),
     };
-    let mut field: Option<RawField> = None;
+    // The field being read: its tag and first line number, and its lines
+    // (one buffer for the whole file).
+    let mut field: Option<(&str, u64)> = None;
+    let mut lines: Vec<&str> = Vec::new();
     let mut pending_colon = false;
     for (number, line) in Lines::new(&text) {
         if line.len() > LINE_LENGTH_MAX {
@@ -81,9 +85,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>)
                     }
                 }
                 None => {
-                    if let Some(done) = field.take() {
-                        reader.field(done)?;
-                    }
+                    flush(&mut reader, &mut field, &mut lines)?;
                     continue;
                 }
             }
@@ -99,14 +101,9 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>)
             split_tag(line)
         };
         if let Some((tag, rest)) = tagged {
-            if let Some(done) = field.take() {
-                reader.field(done)?;
-            }
-            field = Some(RawField {
-                tag,
-                line: number,
-                lines: vec![rest],
-            });
+            flush(&mut reader, &mut field, &mut lines)?;
+            field = Some((tag, number));
+            lines.push(rest);
             continue;
         }
         let trimmed = line.trim_end();
@@ -115,25 +112,23 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>)
             || (trimmed.starts_with('-') && trimmed.len() <= 4 && field.is_some())
         {
             // End of a message.
-            if let Some(done) = field.take() {
-                reader.field(done)?;
-            }
+            flush(&mut reader, &mut field, &mut lines)?;
             reader.finish_statement()?;
             continue;
         }
-        match field.as_mut() {
-            Some(open) => {
-                if open.lines.len() >= FIELD_LINES_MAX {
+        match field {
+            Some((tag, _)) => {
+                if lines.len() >= FIELD_LINES_MAX {
                     return Err(ParseError::new(
                         source,
                         Location::Line(number),
                         format!(
                             "field :{}: runs over more than {FIELD_LINES_MAX} lines (FIELD_LINES_MAX): a tag is missing",
-                            open.tag
+                            tag
                         ),
                     ));
                 }
-                open.lines.push(line);
+                lines.push(line);
             }
             None => {
                 // Bank preamble before the first field (`0000 01INGB...`,
@@ -141,9 +136,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>)
             }
         }
     }
-    if let Some(done) = field.take() {
-        reader.field(done)?;
-    }
+    flush(&mut reader, &mut field, &mut lines)?;
     reader.finish_statement()?;
     if reader.statements.is_empty() {
         return Err(ParseError::new(
@@ -153,6 +146,20 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>)
         ));
     }
     Ok((reader.statements, reader.file_warnings))
+}
+
+/// Hands the field being read, if any, to the reader, and empties the line
+/// buffer for the next one.
+fn flush<'t>(
+    reader: &mut Reader,
+    field: &mut Option<(&'t str, u64)>,
+    lines: &mut Vec<&'t str>,
+) -> Result<(), ParseError> {
+    if let Some((tag, line)) = field.take() {
+        reader.field(RawField { tag, line, lines })?;
+        lines.clear();
+    }
+    Ok(())
 }
 
 /// Lines of the text with their 1-based numbers; `\n`, `\r\n`, `\r` and the
@@ -235,14 +242,18 @@ fn split_tag_after_colon(line: &str) -> Option<(&str, &str)> {
     None
 }
 
-struct RawField<'t> {
+struct RawField<'f, 't> {
     tag: &'t str,
     line: u64,
-    lines: Vec<&'t str>,
+    lines: &'f [&'t str],
 }
 
 struct Builder {
     statement: Statement,
+    /// The statement's lines as they are read; moved into a vector of their
+    /// final size when the statement ends (growing the statement's own
+    /// vector would copy them several times and leave it up to half empty).
+    entries: Vec<Entry>,
     /// The last field was a `:61:` or an `:86:` attached to it: the next
     /// `:86:` belongs to the same entry.
     entry_open: bool,
@@ -257,6 +268,8 @@ struct Reader<'s> {
     file_warnings: Vec<String>,
     /// `940` / `942` from the `{2:}` block, when there is one.
     message_type: Option<String>,
+    /// The emptied line buffer of the last statement, for the next one.
+    spare_entries: Vec<Entry>,
 }
 
 impl Reader<'_> {
@@ -284,6 +297,7 @@ impl Reader<'_> {
                     self.source,
                 )
             },
+            entries: std::mem::take(&mut self.spare_entries),
             entry_open: false,
             closing_seen: false,
             mt942,
@@ -295,6 +309,10 @@ impl Reader<'_> {
             return Ok(());
         };
         let mut statement = builder.statement;
+        let mut entries = builder.entries;
+        statement.entries = Vec::with_capacity(entries.len());
+        statement.entries.append(&mut entries);
+        self.spare_entries = entries;
         if builder.mt942 {
             statement.format = Format::Mt942;
         }
@@ -339,7 +357,7 @@ impl Reader<'_> {
                 builder.statement.message_id = Some(first.trim().to_string());
             }
             "25" => {
-                let account = account_of(&joined(&field.lines, ""));
+                let account = account_of(&joined(field.lines, ""));
                 self.builder(line, "25").statement.account = account;
             }
             "28" | "28C" => {
@@ -387,7 +405,7 @@ impl Reader<'_> {
             "61" => {
                 let (entry, warnings) = self.statement_line(&field)?;
                 let builder = self.builder(line, "61");
-                builder.statement.entries.push(entry);
+                builder.entries.push(entry);
                 builder.statement.warnings.extend(warnings);
                 builder.entry_open = true;
                 return Ok(());
@@ -395,16 +413,16 @@ impl Reader<'_> {
             "86" => {
                 let builder = self.builder(line, "86");
                 if builder.entry_open
-                    && let Some(entry) = builder.statement.entries.last_mut()
+                    && let Some(entry) = builder.entries.last_mut()
                 {
-                    apply_86(entry, &field.lines);
+                    apply_86(entry, field.lines);
                     return Ok(());
                 }
                 // Information to the account owner at statement level.
                 builder
                     .statement
                     .information
-                    .push(joined(&field.lines, " ").trim().to_string());
+                    .push(joined(field.lines, " ").trim().to_string());
                 return Ok(());
             }
             "13" | "13D" => {
@@ -500,7 +518,6 @@ impl Reader<'_> {
                 date
             }
         };
-        let mut transaction = Transaction::default();
         let mut supplementary: Vec<&str> = Vec::new();
         if !parsed.rest.trim().is_empty() {
             supplementary.push(parsed.rest.trim());
@@ -534,11 +551,10 @@ impl Reader<'_> {
         let details = supplementary.join("");
         if details.starts_with('/') {
             let codes = slash_codes(&details);
-            apply_slash_codes(&mut entry, &mut transaction, &codes);
+            apply_slash_codes(&mut entry, &codes);
         } else if !details.is_empty() {
             entry.additional_info = Some(supplementary.join(" "));
         }
-        entry.transaction = Box::new(transaction);
         let warnings = warnings
             .into_iter()
             .map(|w| format!(":61: line {}: {w}", field.line))
@@ -904,9 +920,7 @@ fn apply_86(entry: &mut Entry, lines: &[&str]) {
         }
         Dialect86::SlashCodes => {
             let codes = slash_codes(&joined_tight);
-            let mut transaction = std::mem::take(&mut *entry.transaction);
-            apply_slash_codes(entry, &mut transaction, &codes);
-            *entry.transaction = transaction;
+            apply_slash_codes(entry, &codes);
         }
         Dialect86::FreeText => {
             for line in lines {
@@ -921,70 +935,81 @@ fn apply_86(entry: &mut Entry, lines: &[&str]) {
     }
 }
 
-/// The codes of the slash dialect this parser knows; a `/WORD/` that is not
-/// one of them is part of a value.
-const SLASH_CODES: &[&str] = &[
-    "EREF",
-    "REMI",
-    "CNTP",
-    "ORDP",
-    "BENM",
-    "PURP",
-    "OCMT",
-    "CHGS",
-    "IBAN",
-    "NAME",
-    "BIC",
-    "MARF",
-    "CSID",
-    "BUSP",
-    "RTRN",
-    "ADDR",
-    "ISDT",
-    "TRCD",
-    "ULTC",
-    "ULTD",
-    "ULTB",
-    "SUM",
-    "PREF",
-    "EXCH",
-    "ATOS",
-    "ID",
-    "ACCW",
-    "BENEFICIARY",
-    "ORDERINGPARTY",
-    "CDTRREF",
-    "CDTRREFTP",
-    "KREF",
-    "MREF",
-    "CRED",
-    "SVWZ",
-    "ABWA",
-    "ABWE",
-    "TRTP",
-    "IREF",
-    "CODE",
-    "OSDR",
-    "CITY",
-    "FX",
-    "COAM",
-    "INFO",
-];
-
-/// Whether `part` is one of `SLASH_CODES`: values (text, amounts, IBANs
-/// with digits, names with spaces) are turned away before the list is
-/// searched.
+/// Whether `part` is one of the codes of the slash dialect this parser
+/// knows; a `/WORD/` that is not one of them is part of a value.
 fn is_slash_code(part: &str) -> bool {
-    (2..=13).contains(&part.len())
-        && part.bytes().all(|b| b.is_ascii_uppercase())
-        && SLASH_CODES.contains(&part)
+    matches!(
+        part,
+        "EREF"
+            | "REMI"
+            | "CNTP"
+            | "ORDP"
+            | "BENM"
+            | "PURP"
+            | "OCMT"
+            | "CHGS"
+            | "IBAN"
+            | "NAME"
+            | "BIC"
+            | "MARF"
+            | "CSID"
+            | "BUSP"
+            | "RTRN"
+            | "ADDR"
+            | "ISDT"
+            | "TRCD"
+            | "ULTC"
+            | "ULTD"
+            | "ULTB"
+            | "SUM"
+            | "PREF"
+            | "EXCH"
+            | "ATOS"
+            | "ID"
+            | "ACCW"
+            | "BENEFICIARY"
+            | "ORDERINGPARTY"
+            | "CDTRREF"
+            | "CDTRREFTP"
+            | "KREF"
+            | "MREF"
+            | "CRED"
+            | "SVWZ"
+            | "ABWA"
+            | "ABWE"
+            | "TRTP"
+            | "IREF"
+            | "CODE"
+            | "OSDR"
+            | "CITY"
+            | "FX"
+            | "COAM"
+            | "INFO"
+    )
 }
 
 /// `/EREF/abc/REMI/USTD//text/` → `[("EREF", "abc"), ("REMI", "USTD//text")]`.
-fn slash_codes(text: &str) -> Vec<(&str, String)> {
-    let mut fields: Vec<(&str, String)> = Vec::new();
-    let mut current: Option<(&str, String)> = None;
+///
+/// A value is the parts between its code and the next code, with the
+/// slashes between them: one run of the text, so it is borrowed.
+fn slash_codes(text: &str) -> Vec<(&str, &str)> {
+    /// A code and the run of `body` its value spans so far.
+    struct Open<'t> {
+        code: &'t str,
+        span: Option<(usize, usize)>,
+    }
     let body = text.trim().trim_end_matches('/');
+    let close = |open: Open<'_>| -> &str {
+        let value = open.span.map_or("", |(start, end)| &body[start..end]);
+        // CNTP keeps its leading '/' per sub-field: strip exactly one.
+        if open.code == "CNTP" {
+            value.strip_prefix('/').unwrap_or(value)
+        } else {
+            value.trim_matches('/')
+        }
+    };
+    let mut fields: Vec<(&str, &str)> = Vec::new();
+    let mut current: Option<Open> = None;
     let mut parts = body.split('/');
     if body.starts_with('/') {
         parts.next();
@@ -996,31 +1021,30 @@ fn slash_codes(text: &str) -> Vec<(&str, String)> {
         let is_code = positional_left == 0 && is_slash_code(part);
         if is_code {
             if let Some(done) = current.take() {
-                fields.push(done);
+                fields.push((done.code, close(done)));
             }
             positional_left = if part == "CNTP" { 4 } else { 0 };
-            current = Some((part, String::new()));
+            current = Some(Open {
+                code: part,
+                span: None,
+            });
             continue;
         }
         positional_left = positional_left.saturating_sub(1);
-        if let Some((code, value)) = current.as_mut() {
-            if !value.is_empty() || part.is_empty() || *code == "CNTP" {
-                value.push('/');
-            }
-            value.push_str(part);
+        if let Some(open) = current.as_mut() {
+            // Every part after a code follows a '/', which the value takes
+            // in when the part is not its first, is empty, or is CNTP's.
+            let at = part.as_ptr() as usize - body.as_ptr() as usize;
+            let end = at + part.len();
+            open.span = Some(match open.span {
+                Some((start, _)) => (start, end),
+                None if part.is_empty() || open.code == "CNTP" => (at - 1, end),
+                None => (at, end),
+            });
         }
     }
     if let Some(done) = current {
-        fields.push(done);
-    }
-    for (code, value) in &mut fields {
-        // CNTP keeps its leading '/' per sub-field: strip exactly one.
-        let trimmed = if *code == "CNTP" {
-            value.strip_prefix('/').unwrap_or(value).to_string()
-        } else {
-            value.trim_matches('/').to_string()
-        };
-        *value = trimmed;
+        fields.push((done.code, close(done)));
     }
     fields
 }
@@ -1052,8 +1076,15 @@ fn currency_amount(text: &str) -> Option<Money> {
     })
 }
 
-fn apply_slash_codes(entry: &mut Entry, transaction: &mut Transaction, codes: &[(&str, String)]) {
+/// Decodes slash codes onto the line's transaction and, for `/CHGS/`, the
+/// charges of its entry.
+fn apply_slash_codes(entry: &mut Entry, codes: &[(&str, &str)]) {
     let credit = !entry.amount.is_sign_negative();
+    let Entry {
+        transaction,
+        charges,
+        ..
+    } = entry;
     let mut party = Party::default();
     for (code, value) in codes {
         let value_trimmed = value.trim();
@@ -1111,15 +1142,17 @@ fn apply_slash_codes(entry: &mut Entry, transaction: &mut Transaction, codes: &[
             "ORDP" | "BENM" if party.name.is_none() && !value_trimmed.contains('/') => {
                 party.name = Some(value_trimmed.to_string());
             }
-            "MARF" | "MREF" => transaction.mandate_id = Some(value_trimmed.to_string()),
-            "KREF" | "PREF" => transaction.payment_information_id = Some(value_trimmed.to_string()),
-            "PURP" | "TRCD" | "BUSP" if transaction.additional_info.is_none() => {
-                transaction.additional_info = Some(format!("{code}/{value_trimmed}"));
+            "MARF" | "MREF" => transaction.more_mut().mandate_id = Some(value_trimmed.to_string()),
+            "KREF" | "PREF" => {
+                transaction.more_mut().payment_information_id = Some(value_trimmed.to_string())
+            }
+            "PURP" | "TRCD" | "BUSP" if transaction.more().additional_info.is_none() => {
+                transaction.more_mut().additional_info = Some(format!("{code}/{value_trimmed}"));
             }
             "OCMT" => transaction.instructed_amount = currency_amount(value_trimmed),
             "CHGS" => {
                 if let Some(money) = currency_amount(value_trimmed) {
-                    entry.charges.push(Charge {
+                    charges.push(Charge {
                         amount: Money {
                             amount: money.amount.abs(),
                             currency: money.currency,
@@ -1130,7 +1163,7 @@ fn apply_slash_codes(entry: &mut Entry, transaction: &mut Transaction, codes: &[
                 }
             }
             "RTRN" => {
-                transaction.return_reason =
+                transaction.more_mut().return_reason =
                     Some(value_trimmed.split('/').next().unwrap_or("").to_string())
             }
             "ULTD" => {
@@ -1138,12 +1171,12 @@ fn apply_slash_codes(entry: &mut Entry, transaction: &mut Transaction, codes: &[
                     Some(value_trimmed.split('/').next().unwrap_or("").to_string())
             }
             "ULTC" | "ULTB" => {
-                transaction.ultimate_creditor =
+                transaction.more_mut().ultimate_creditor =
                     Some(value_trimmed.split('/').next().unwrap_or("").to_string())
             }
             "SVWZ" => transaction.remittance_lines.push(value_trimmed.to_string()),
             "EXCH" => {
-                transaction.exchange_rate =
+                transaction.more_mut().exchange_rate =
                     crate::money::parse_rate(&value_trimmed.replace(',', ".")).ok();
             }
             _ => {}
@@ -1179,8 +1212,9 @@ fn merge_party(side: &mut Party, party: Party) {
 fn german_subfields(text: &str, separator: char, credit: bool, entry: &mut Entry) {
     let transaction = &mut entry.transaction;
     let code = &text[..3];
-    transaction.bank_tx_code.proprietary = Some(code.to_string());
-    transaction.bank_tx_code.proprietary_issuer = Some("GVC".to_string());
+    let more = transaction.more_mut();
+    more.bank_tx_code.proprietary = Some(code.to_string());
+    more.bank_tx_code.proprietary_issuer = Some("GVC".to_string());
     let mut purpose = String::new();
     let mut party = Party::default();
     let mut name = String::new();
@@ -1188,7 +1222,7 @@ fn german_subfields(text: &str, separator: char, credit: bool, entry: &mut Entry
         let Some(key) = piece.get(..2) else { continue };
         let value = &piece[2..];
         match key {
-            "00" => transaction.additional_info = Some(value.trim().to_string()),
+            "00" => transaction.more_mut().additional_info = Some(value.trim().to_string()),
             "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61"
             | "62" | "63" => {
                 purpose.push_str(value);
@@ -1260,11 +1294,11 @@ fn sepa_purpose(purpose: &str, transaction: &mut Transaction) {
             "EREF+" if value != "NOTPROVIDED" => {
                 transaction.end_to_end_id = Some(value.to_string())
             }
-            "KREF+" => transaction.payment_information_id = Some(value.to_string()),
-            "MREF+" => transaction.mandate_id = Some(value.to_string()),
+            "KREF+" => transaction.more_mut().payment_information_id = Some(value.to_string()),
+            "MREF+" => transaction.more_mut().mandate_id = Some(value.to_string()),
             "SVWZ+" => transaction.remittance_lines.push(value.to_string()),
             "ABWA+" => transaction.ultimate_debtor = Some(value.to_string()),
-            "ABWE+" => transaction.ultimate_creditor = Some(value.to_string()),
+            "ABWE+" => transaction.more_mut().ultimate_creditor = Some(value.to_string()),
             "OAMT+" => {
                 if let Ok(amount) = parse_amount_with(value, ',') {
                     transaction.instructed_amount = Some(Money {
@@ -1280,15 +1314,42 @@ fn sepa_purpose(purpose: &str, transaction: &mut Transaction) {
 
 /// French free text: `/DE name /MOTIF text /REF ref` or `DE: name MOTIF: text`.
 fn free_text_labels(text: &str, entry: &mut Entry) {
-    let upper = text.to_ascii_uppercase();
-    let find = |labels: &[&str]| -> Option<(usize, usize)> {
-        labels
-            .iter()
-            .filter_map(|l| upper.find(l).map(|at| (at, at + l.len())))
-            .min()
-    };
-    let labels: [&[&str]; 3] = [&["/DE ", "DE:"], &["/MOTIF ", "MOTIF:"], &["/REF ", "REF:"]];
-    let positions: Vec<Option<(usize, usize)>> = labels.iter().map(|l| find(l)).collect();
+    // The labels of the name, the purpose and the reference, any case:
+    // every one starts with '/' or ends with ':', so one pass over those
+    // bytes finds the first place of each.
+    const LABELS: [(&[u8], usize); 6] = [
+        (b"/DE ", 0),
+        (b"DE:", 0),
+        (b"/MOTIF ", 1),
+        (b"MOTIF:", 1),
+        (b"/REF ", 2),
+        (b"REF:", 2),
+    ];
+    let bytes = text.as_bytes();
+    let mut positions: [Option<(usize, usize)>; 3] = [None; 3];
+    let mut found = [false; LABELS.len()];
+    for mark in memchr::memchr2_iter(b'/', b':', bytes) {
+        for (index, (label, group)) in LABELS.iter().enumerate() {
+            let at = if label[0] == b'/' {
+                mark
+            } else if mark + 1 >= label.len() {
+                mark + 1 - label.len()
+            } else {
+                continue;
+            };
+            if !found[index]
+                && bytes
+                    .get(at..at + label.len())
+                    .is_some_and(|window| window.eq_ignore_ascii_case(label))
+            {
+                found[index] = true;
+                let place = Some((at, at + label.len()));
+                if positions[*group].is_none() || place < positions[*group] {
+                    positions[*group] = place;
+                }
+            }
+        }
+    }
     let value = |index: usize| -> Option<String> {
         let (_, start) = positions[index]?;
         let end = positions
@@ -1351,5 +1412,86 @@ fn check_balances(statement: &mut Statement) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slash_values_are_the_runs_between_their_codes() {
+        assert_eq!(
+            slash_codes("/EREF/abc/REMI/USTD//text/more/"),
+            [("EREF", "abc"), ("REMI", "USTD//text/more")]
+        );
+        // An unknown `/WORD/` is part of the value; empty parts keep their
+        // slashes inside a value and are trimmed at its ends.
+        assert_eq!(
+            slash_codes("/REMI/A/XYZ//B///EREF//x/"),
+            [("REMI", "A/XYZ//B"), ("EREF", "x")]
+        );
+        // CNTP keeps its positional sub-fields, empty ones too, and they
+        // may spell a code.
+        assert_eq!(
+            slash_codes("/CNTP//INGBNL2A/NAME/AMSTERDAM/REMI/r"),
+            [("CNTP", "/INGBNL2A/NAME/AMSTERDAM"), ("REMI", "r")]
+        );
+        assert_eq!(
+            slash_codes("/CNTP/NL91INGB0002445588/INGBNL2A/J DOE/X/"),
+            [("CNTP", "NL91INGB0002445588/INGBNL2A/J DOE/X")]
+        );
+        assert_eq!(slash_codes("/EREF/"), [("EREF", "")]);
+        assert_eq!(slash_codes("no codes"), []);
+    }
+
+    fn entry(amount: i64) -> Entry {
+        Entry {
+            line_id: String::new(),
+            bank_ref: None,
+            entry_ref: None,
+            status: EntryStatus::Booked,
+            booking_date: None,
+            value_date: None,
+            amount: Decimal::from(amount),
+            currency: String::new(),
+            reversal: false,
+            bank_tx_code: BankTxCode::default(),
+            batch_count: None,
+            transaction: Box::default(),
+            details: Vec::new(),
+            charges: Vec::new(),
+            additional_info: None,
+        }
+    }
+
+    #[test]
+    fn french_labels_are_found_in_any_case_first_place_first() {
+        let mut credit = entry(10);
+        free_text_labels(
+            "VIR /de Dupont SARL /MOTIF facture FA-12 /REF r1 ref: r2 de: other",
+            &mut credit,
+        );
+        assert_eq!(
+            credit.transaction.debtor.name.as_deref(),
+            Some("Dupont SARL")
+        );
+        // A value runs to the next label's first place: later repeats of a
+        // label are text.
+        assert_eq!(
+            credit.transaction.end_to_end_id.as_deref(),
+            Some("r1 ref: r2 de: other")
+        );
+        let mut debit = entry(-10);
+        free_text_labels("Motif: loyer DE: Bailleur SA REF:", &mut debit);
+        assert_eq!(
+            debit.transaction.creditor.name.as_deref(),
+            Some("Bailleur SA")
+        );
+        assert_eq!(debit.transaction.end_to_end_id, None);
+        let mut none = entry(10);
+        free_text_labels("CODE:7 /DEBIT", &mut none);
+        // `CODE:` holds `DE:` (as a search for the label finds it).
+        assert_eq!(none.transaction.debtor.name.as_deref(), Some("7 /DEBIT"));
     }
 }
