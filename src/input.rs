@@ -117,13 +117,22 @@ pub fn load_files(files: &[PathBuf], as_statements: bool) -> Vec<Result<LoadedFi
                 statements_ignored: 0,
                 warnings: parsed.warnings,
             };
-            for statement in &parsed.statements {
-                loaded.warnings.extend(statement.warnings.iter().cloned());
+            if as_statements {
+                // At most one line per entry, or per detail of a batch.
+                let most: usize = parsed
+                    .statements
+                    .iter()
+                    .flat_map(|s| &s.entries)
+                    .map(|e| e.details.len().max(1))
+                    .sum();
+                loaded.lines.reserve_exact(most);
+            }
+            for mut statement in parsed.statements {
+                loaded.warnings.append(&mut statement.warnings);
                 if !as_statements {
                     loaded.statements_ignored += 1;
                     continue;
                 }
-                loaded.lines.extend(crate::matching::lines_of(statement));
                 loaded.accounts.push(statement.account.id.clone());
                 loaded.accounts.extend(statement.account.iban.clone());
                 if let Some(entry) = statement.entries.first()
@@ -131,6 +140,8 @@ pub fn load_files(files: &[PathBuf], as_statements: bool) -> Vec<Result<LoadedFi
                 {
                     loaded.statement_keys.push(key.to_string());
                 }
+                // The statement's text moves into its lines.
+                crate::matching::lines_into(statement, &mut loaded.lines);
             }
             Ok(loaded)
         })

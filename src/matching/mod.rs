@@ -21,6 +21,7 @@ pub mod settlement;
 pub mod subset;
 pub mod text;
 
+use std::mem::take;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -155,10 +156,18 @@ impl Line {
 /// entry whose details all carry amounts that add up to the entry.
 pub fn lines_of(statement: &Statement) -> Vec<Line> {
     let mut lines = Vec::with_capacity(statement.entries.len());
+    lines_into(statement.clone(), &mut lines);
+    lines
+}
+
+/// `lines_of`, consuming the statement: its text moves into the lines
+/// instead of being copied (a million-line run makes some eight million
+/// fewer allocations).
+pub fn lines_into(statement: Statement, lines: &mut Vec<Line>) {
     // Shared by every line of the statement.
     let account: Arc<str> = statement.account.id.as_str().into();
     let mut shared_key: Option<Arc<str>> = None;
-    for (position, entry) in statement.entries.iter().enumerate() {
+    for (position, mut entry) in statement.entries.into_iter().enumerate() {
         let (key, _) = entry
             .line_id
             .rsplit_once('-')
@@ -171,7 +180,6 @@ pub fn lines_of(statement: &Statement) -> Vec<Line> {
                 fresh
             }
         };
-        let statement_key = &statement_key;
         let detail_amounts: Option<Vec<Decimal>> = entry
             .details
             .iter()
@@ -187,37 +195,29 @@ pub fn lines_of(statement: &Statement) -> Vec<Line> {
             }
             _ => false,
         };
+        let mut details = take(&mut entry.details);
         if split {
-            for (index, detail) in entry.details.iter().enumerate() {
+            for (index, detail) in details.iter_mut().enumerate() {
                 let amount = detail_amounts.as_ref().map_or(Decimal::ZERO, |a| a[index]);
                 lines.push(line(
                     &account,
-                    entry,
-                    detail,
-                    Some(index as u32),
+                    &mut entry,
+                    Some((index as u32, detail)),
                     amount,
-                    statement_key,
+                    &statement_key,
                     position,
                 ));
             }
         } else {
-            let mut line = line(
-                &account,
-                entry,
-                &entry.transaction,
-                None,
-                entry.amount,
-                statement_key,
-                position,
-            );
+            let amount = entry.amount;
+            let mut line = line(&account, &mut entry, None, amount, &statement_key, position);
             // A batch kept whole: its details' text is still evidence.
-            for detail in &entry.details {
+            for detail in &details {
                 add_text(&mut line, detail);
             }
             lines.push(line);
         }
     }
-    lines
 }
 
 /// Detail amounts are given unsigned in some files: they take the entry's
@@ -230,29 +230,64 @@ fn signed_detail(amount: Decimal, entry_amount: Decimal) -> Decimal {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One line: of the whole entry (`detail` `None`), its text then moved out
+/// of the entry, or of one detail of a batch, the entry's text copied.
 fn line(
     account: &Arc<str>,
-    entry: &Entry,
-    transaction: &Transaction,
-    detail: Option<u32>,
+    entry: &mut Entry,
+    detail: Option<(u32, &mut Transaction)>,
     amount: Decimal,
     statement_key: &Arc<str>,
     position: usize,
 ) -> Line {
-    let party = if entry.amount.is_sign_negative() {
-        &transaction.creditor
-    } else {
-        &transaction.debtor
+    let Entry {
+        line_id,
+        bank_ref,
+        entry_ref,
+        value_date,
+        booking_date,
+        amount: entry_amount,
+        currency: entry_currency,
+        bank_tx_code: entry_code,
+        transaction: whole,
+        charges: entry_charges,
+        additional_info,
+        ..
+    } = entry;
+    let (detail, transaction) = match detail {
+        Some((index, transaction)) => (Some(index), transaction),
+        None => (None, &mut **whole),
     };
-    let payer_name = party
-        .name
-        .clone()
+    // The entry's own text: moved when this is the entry's only line.
+    let own = |text: &mut String| {
+        if detail.is_none() {
+            take(text)
+        } else {
+            text.clone()
+        }
+    };
+    let debit = entry_amount.is_sign_negative();
+    let party = if debit {
+        &mut transaction.creditor
+    } else {
+        &mut transaction.debtor
+    };
+    let payer_iban = normalise_iban(
+        party
+            .iban
+            .as_deref()
+            .or(party.account_other.as_deref())
+            .unwrap_or(""),
+    );
+    let payer_name = take(&mut party.name)
         .or_else(|| {
-            if entry.amount.is_sign_negative() {
-                transaction.more().ultimate_creditor.clone()
+            if debit {
+                transaction
+                    .more
+                    .as_mut()
+                    .and_then(|more| take(&mut more.ultimate_creditor))
             } else {
-                transaction.ultimate_debtor.clone()
+                take(&mut transaction.ultimate_debtor)
             }
         })
         .unwrap_or_default();
@@ -260,85 +295,86 @@ fn line(
         .charges
         .iter()
         .chain(if detail.is_none() {
-            entry.charges.iter()
+            entry_charges.iter()
         } else {
             [].iter()
         })
         .filter(|c| c.included != Some(false))
         .map(|c| c.amount.amount.abs())
         .sum();
-    let mut text_parts: Vec<&str> = transaction
-        .remittance_lines
-        .iter()
-        .map(String::as_str)
-        .collect();
-    text_parts.extend(transaction.additional_remittance.iter().map(String::as_str));
+    let remittance_text = match transaction.remittance_lines.as_mut_slice() {
+        [only] if transaction.additional_remittance.is_empty() => take(only),
+        lines => {
+            let mut parts: Vec<&str> = lines.iter().map(String::as_str).collect();
+            parts.extend(transaction.additional_remittance.iter().map(String::as_str));
+            parts.join(" ")
+        }
+    };
     let mut other: Vec<&str> = Vec::new();
     if detail.is_none() {
-        other.extend(entry.entry_ref.as_deref());
-        other.extend(entry.additional_info.as_deref());
+        other.extend(entry_ref.as_deref());
+        other.extend(additional_info.as_deref());
     }
     other.extend(transaction.more().additional_info.as_deref());
-    let currency = transaction
-        .amount
-        .as_ref()
-        .filter(|_| detail.is_some())
-        .map(|m| m.currency.clone())
-        .filter(|c| !c.is_empty())
-        .unwrap_or_else(|| entry.currency.clone());
-    Line {
-        line_id: entry.line_id.clone(),
-        bank_ref: entry.bank_ref.clone().unwrap_or_default(),
-        detail,
-        value_date: entry.value_date.or(entry.booking_date),
-        booking_date: entry.booking_date.or(entry.value_date),
-        amount,
-        currency: currency.clone(),
-        entry_amount: entry.amount,
-        payer_name,
-        payer_iban: normalise_iban(
-            party
-                .iban
+    let other_text = other.join(" ");
+    let bank_tx_code = {
+        let code = transaction.more().bank_tx_code.display();
+        if code.is_empty() {
+            entry_code.display()
+        } else {
+            code
+        }
+    };
+    let currency = match transaction.amount.as_mut() {
+        Some(money) if detail.is_some() && !money.currency.is_empty() => take(&mut money.currency),
+        _ => own(entry_currency),
+    };
+    let conversion = conversion(transaction, &currency);
+    let (return_reason, cheque_number) = match transaction.more.as_deref_mut() {
+        Some(more) => (
+            take(&mut more.return_reason),
+            more.cheque_number
                 .as_deref()
-                .or(party.account_other.as_deref())
-                .unwrap_or(""),
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(Into::into),
         ),
-        remittance_text: text_parts.join(" "),
-        end_to_end_id: transaction
-            .end_to_end_id
-            .clone()
+        None => (None, None),
+    };
+    let bank_ref = match bank_ref {
+        Some(reference) => own(reference),
+        None => String::new(),
+    };
+    Line {
+        line_id: own(line_id),
+        bank_ref,
+        detail,
+        value_date: value_date.or(*booking_date),
+        booking_date: booking_date.or(*value_date),
+        amount,
+        currency,
+        entry_amount: *entry_amount,
+        payer_name,
+        payer_iban,
+        remittance_text,
+        end_to_end_id: take(&mut transaction.end_to_end_id)
             .filter(|e| !e.eq_ignore_ascii_case("NOTPROVIDED"))
             .unwrap_or_default(),
-        creditor_references: transaction
-            .creditor_references
-            .iter()
-            .map(|r| r.reference.clone())
+        creditor_references: take(&mut transaction.creditor_references)
+            .into_iter()
+            .map(|r| r.reference)
             .collect(),
-        referred_documents: transaction
-            .referred_documents
-            .iter()
-            .filter_map(|d| d.number.clone())
+        referred_documents: take(&mut transaction.referred_documents)
+            .into_iter()
+            .filter_map(|d| d.number)
             .collect(),
-        other_text: other.join(" "),
+        other_text,
         charges,
-        bank_tx_code: {
-            let code = transaction.more().bank_tx_code.display();
-            if code.is_empty() {
-                entry.bank_tx_code.display()
-            } else {
-                code
-            }
-        },
+        bank_tx_code,
         account: account.clone(),
-        return_reason: transaction.more().return_reason.clone(),
-        cheque_number: transaction
-            .more()
-            .cheque_number
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(Into::into),
-        conversion: conversion(transaction, &currency),
+        return_reason,
+        cheque_number,
+        conversion,
         statement_key: statement_key.clone(),
         position: position as u32 + 1,
     }
