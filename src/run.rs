@@ -23,7 +23,7 @@ use crate::matching::decide::{Kind, Outcome, decide};
 use crate::matching::evidence::{Context, Evidence, gather};
 use crate::matching::index::Index;
 use crate::matching::settlement::SettlementIndex;
-use crate::matching::{Line, lines_of};
+use crate::matching::{Line, lines_into};
 use crate::model::{Customer, OpenItem, RemittanceAdvice, Settlement, Statement};
 
 /// Everything a run reads, already parsed.
@@ -40,13 +40,14 @@ pub struct RunInputs {
 }
 
 impl RunInputs {
-    /// Adds a statement's lines (the statement itself is not kept).
-    pub fn add_statement(&mut self, statement: &Statement) {
-        self.lines.extend(lines_of(statement));
+    /// Adds a statement's lines (the statement itself is not kept: its text
+    /// moves into the lines).
+    pub fn add_statement(&mut self, statement: Statement) {
         self.own_accounts.insert(statement.account.id.clone());
         if let Some(iban) = &statement.account.iban {
             self.own_accounts.insert(iban.clone());
         }
+        lines_into(statement, &mut self.lines);
     }
 }
 

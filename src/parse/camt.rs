@@ -130,16 +130,24 @@ impl AmountDetails {
         if self.transaction.is_some() && transaction.more().transaction_amount.is_none() {
             transaction.more_mut().transaction_amount = self.transaction;
         }
-        let conversion = self.rate.is_some()
-            || self.source_currency.is_some()
-            || self.target_currency.is_some()
-            || self.unit_currency.is_some();
-        if conversion && transaction.more().exchange_rate.is_none() {
-            let more = transaction.more_mut();
-            more.exchange_rate = self.rate;
-            more.exchange_source_currency = self.source_currency;
-            more.exchange_target_currency = self.target_currency;
-            more.exchange_unit_currency = self.unit_currency;
+        if transaction.more().exchange_rate.is_none() {
+            // The four are set together, absent ones cleared, as one
+            // conversion; the rarer fields are allocated only for a value.
+            let conversion = self.rate.is_some()
+                || self.source_currency.is_some()
+                || self.target_currency.is_some()
+                || self.unit_currency.is_some();
+            let more = if conversion {
+                Some(transaction.more_mut())
+            } else {
+                transaction.more.as_deref_mut()
+            };
+            if let Some(more) = more {
+                more.exchange_rate = self.rate;
+                more.exchange_source_currency = self.source_currency;
+                more.exchange_target_currency = self.target_currency;
+                more.exchange_unit_currency = self.unit_currency;
+            }
         }
     }
 }
@@ -1331,6 +1339,28 @@ mod tests {
         assert_eq!(transaction.more().exchange_unit_currency, None);
         assert_eq!(
             transaction.more().exchange_source_currency.as_deref(),
+            Some("USD")
+        );
+    }
+
+    #[test]
+    fn a_conversion_without_a_rate_is_cleared_by_the_entry_as_before() {
+        // `CcyXchg` without its mandatory `XchgRate`: the entry's own
+        // (absent) amount details clear the currencies, as they always did;
+        // the rarer fields then hold nothing.
+        let xml = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId></GrpHdr><Stmt><Id>S</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Ntry><Amt Ccy="EUR">915.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-06-10</Dt></BookgDt>
+<NtryDtls><TxDtls><AmtDtls>
+<InstdAmt><Amt Ccy="USD">1000.00</Amt><CcyXchg><SrcCcy>USD</SrcCcy><TrgtCcy>EUR</TrgtCcy></CcyXchg></InstdAmt>
+</AmtDtls></TxDtls></NtryDtls></Ntry></Stmt></BkToCstmrStmt></Document>"#;
+        let document = super::parse("x.xml", xml, Vec::new()).expect("parses");
+        let transaction = &document.statements[0].entries[0].transaction;
+        assert_eq!(*transaction.more(), crate::model::TransactionMore::EMPTY);
+        assert_eq!(
+            transaction
+                .instructed_amount
+                .as_ref()
+                .map(|m| m.currency.as_str()),
             Some("USD")
         );
     }
