@@ -15,6 +15,8 @@
 //! tags (`EREF+`, `SVWZ+`, ...), or free text kept whole with labelled
 //! parts (`/DE ... /MOTIF ...`) picked out.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use nom::IResult;
 use nom::Parser;
@@ -403,9 +405,9 @@ impl Reader<'_> {
                 return Ok(());
             }
             "61" => {
-                let (entry, warnings) = self.statement_line(&field)?;
+                let source = self.source;
                 let builder = self.builder(line, "61");
-                builder.entries.push(entry);
+                let warnings = Reader::statement_line(source, &field, &mut builder.entries)?;
                 builder.statement.warnings.extend(warnings);
                 builder.entry_open = true;
                 return Ok(());
@@ -481,8 +483,14 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// `:61:` → an entry, and the warnings it raised.
-    fn statement_line(&self, field: &RawField) -> Result<(Entry, Vec<String>), ParseError> {
+    /// `:61:` → an entry pushed onto `entries`, and the warnings it raised.
+    fn statement_line(
+        source: &str,
+        field: &RawField,
+        entries: &mut Vec<Entry>,
+    ) -> Result<Vec<String>, ParseError> {
+        let error =
+            |line: u64, message: String| ParseError::new(source, Location::Line(line), message);
         let line = field.line;
         let first = field.lines[0].trim_end();
         // A `:61:` wrapped before its transaction type (seen in Sparkasse
@@ -494,10 +502,10 @@ impl Reader<'_> {
                 Some(next) if !next.trim().is_empty() => {
                     wrapped = format!("{first}{}", next.trim());
                     let parsed = statement_line(&wrapped)
-                        .map_err(|_| self.error(line, format!(":61: {message}")))?;
+                        .map_err(|_| error(line, format!(":61: {message}")))?;
                     (parsed, 2)
                 }
-                _ => return Err(self.error(line, format!(":61: {message}"))),
+                _ => return Err(error(line, format!(":61: {message}"))),
             },
         };
         let mut warnings = parsed.warnings;
@@ -528,7 +536,7 @@ impl Reader<'_> {
             }
         }
         let currency = String::new();
-        let mut entry = Entry {
+        entries.push(Entry {
             line_id: String::new(),
             bank_ref: non_empty(parsed.bank_ref),
             entry_ref: non_empty(parsed.customer_ref).filter(|r| r != "NONREF"),
@@ -547,19 +555,19 @@ impl Reader<'_> {
             details: Vec::new(),
             charges: Vec::new(),
             additional_info: None,
-        };
+        });
+        let entry = entries.last_mut().expect("just pushed");
         let details = supplementary.join("");
         if details.starts_with('/') {
             let codes = slash_codes(&details);
-            apply_slash_codes(&mut entry, &codes);
+            apply_slash_codes(entry, &codes);
         } else if !details.is_empty() {
             entry.additional_info = Some(supplementary.join(" "));
         }
-        let warnings = warnings
+        Ok(warnings
             .into_iter()
             .map(|w| format!(":61: line {}: {w}", field.line))
-            .collect();
-        Ok((entry, warnings))
+            .collect())
     }
 }
 
@@ -829,12 +837,23 @@ fn non_empty(text: &str) -> Option<String> {
     }
 }
 
-fn joined(lines: &[&str], separator: &str) -> String {
-    lines
-        .iter()
-        .map(|l| l.trim_end())
-        .collect::<Vec<_>>()
-        .join(separator)
+/// The lines, each without its trailing blanks, joined by `separator`:
+/// borrowed when there is one line.
+fn joined<'t>(lines: &[&'t str], separator: &str) -> Cow<'t, str> {
+    match lines {
+        [only] => Cow::Borrowed(only.trim_end()),
+        _ => {
+            let length = lines.iter().map(|l| l.len() + separator.len()).sum();
+            let mut text = String::with_capacity(length);
+            for (index, line) in lines.iter().enumerate() {
+                if index > 0 {
+                    text.push_str(separator);
+                }
+                text.push_str(line.trim_end());
+            }
+            Cow::Owned(text)
+        }
+    }
 }
 
 /// `:25:` account: `NL54INGB0001234500EUR`, `25040066/0123456789`,
@@ -1010,7 +1029,15 @@ fn slash_codes(text: &str) -> Vec<(&str, &str)> {
     };
     let mut fields: Vec<(&str, &str)> = Vec::new();
     let mut current: Option<Open> = None;
-    let mut parts = body.split('/');
+    // The parts between slashes, found on bytes ('/' is ASCII).
+    let mut start = 0;
+    let mut parts = memchr::memchr_iter(b'/', body.as_bytes())
+        .chain(std::iter::once(body.len()))
+        .map(|end| {
+            let part = &body[start..end];
+            start = end + 1;
+            part
+        });
     if body.starts_with('/') {
         parts.next();
     }
@@ -1119,18 +1146,18 @@ fn apply_slash_codes(entry: &mut Entry, codes: &[(&str, &str)]) {
             }
             "CNTP" => {
                 // account/BIC/name/city
-                let parts: Vec<&str> = value_trimmed.split('/').collect();
-                if let Some(account) = parts.first().filter(|a| !a.is_empty()) {
+                let mut parts = value_trimmed.split('/');
+                if let Some(account) = parts.next().filter(|a| !a.is_empty()) {
                     if looks_like_iban(account) {
                         party.iban = Some(account.to_string());
                     } else {
                         party.account_other = Some(account.to_string());
                     }
                 }
-                if let Some(bic) = parts.get(1).filter(|b| !b.is_empty()) {
+                if let Some(bic) = parts.next().filter(|b| !b.is_empty()) {
                     party.bic = Some(bic.to_string());
                 }
-                if let Some(name) = parts.get(2).filter(|n| !n.is_empty()) {
+                if let Some(name) = parts.next().filter(|n| !n.is_empty()) {
                     party.name = Some(name.to_string());
                 }
             }
