@@ -796,85 +796,6 @@ pub fn reason_names() -> Vec<&'static str> {
 /// (`allocation_rows`) instead of repeating them, and `recon explain`
 /// joins them back. Empty evidence is left out.
 pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
-    #[derive(Serialize)]
-    struct Reference<'a> {
-        invoice_id: &'a str,
-        kind: &'static str,
-        found_in: Found,
-        text: &'a str,
-    }
-    #[derive(Serialize)]
-    struct Advice<'a> {
-        advice_id: &'a str,
-        how: &'static str,
-    }
-    #[derive(Serialize)]
-    struct Payout<'a> {
-        settlement_id: &'a str,
-        method: &'static str,
-        how: &'static str,
-    }
-    #[derive(Serialize)]
-    struct Customer<'a> {
-        customer_id: &'a str,
-        how: &'static str,
-    }
-    #[derive(Serialize)]
-    struct Candidate<'a> {
-        customer_id: &'a str,
-        score: String,
-    }
-    #[derive(Serialize)]
-    struct Suggested<'a> {
-        invoices: Vec<&'a str>,
-        score: String,
-    }
-    #[derive(Serialize)]
-    struct Exception<'a> {
-        reason: &'static str,
-        amount: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        detail: Option<&'a str>,
-        suggestions: Vec<Suggested<'a>>,
-    }
-    #[derive(Serialize)]
-    struct Record<'a> {
-        line_id: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        detail: Option<u32>,
-        bank_ref: &'a str,
-        value_date: String,
-        amount: String,
-        currency: &'a str,
-        payer_name: &'a str,
-        payer_iban: &'a str,
-        remittance_text: &'a str,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        references: Vec<Reference<'a>>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        advices: Vec<Advice<'a>>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        settlement: Option<Payout<'a>>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        customer: Option<Customer<'a>>,
-        /// Customers the payer's name or IBAN pointed to, with scores.
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        payer_candidates: Vec<Candidate<'a>>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        not_receivable_sign: Option<&'static str>,
-        rule: &'static str,
-        notes: Vec<&'a str>,
-        /// Rows of the decision in allocations.csv.
-        #[serde(skip_serializing_if = "is_zero")]
-        allocation_rows: usize,
-        /// What is left to review, with the runners-up as the engine
-        /// ranked them (invoice ids kept whole, whatever they hold).
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        exceptions: Vec<Exception<'a>>,
-    }
-    fn is_zero(count: &usize) -> bool {
-        *count == 0
-    }
     let invoice = |i: u32| result.items[i as usize].invoice_id.as_str();
     stream_chunks(out, result.lines.len(), |range| {
         let (start, end) = (range.start, range.end);
@@ -885,83 +806,248 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
             .zip(&result.evidence[start..end])
         {
             let outcome = &decision.outcome;
-            let record = Record {
-                line_id: &line.line_id,
-                detail: line.detail,
-                bank_ref: &line.bank_ref,
-                value_date: date(line),
-                amount: {
-                    let mut text = String::with_capacity(16);
-                    crate::money::push_fixed(&mut text, line.amount, line.amount.scale(), '.');
-                    text
+            let mut record = JsonObject::open(&mut out);
+            record.text("line_id", &line.line_id);
+            if let Some(detail) = line.detail {
+                record.raw("detail", &detail.to_string());
+            }
+            record.text("bank_ref", &line.bank_ref);
+            record.text("value_date", &date(line));
+            let mut amount = String::with_capacity(16);
+            crate::money::push_fixed(&mut amount, line.amount, line.amount.scale(), '.');
+            record.text("amount", &amount);
+            record.text("currency", &line.currency);
+            record.text("payer_name", &line.payer_name);
+            record.text("payer_iban", &line.payer_iban);
+            record.text("remittance_text", &line.remittance_text);
+            record.list("references", &evidence.references, |object, hit| {
+                object.text("invoice_id", invoice(hit.item));
+                object.text("kind", hit.kind.rule());
+                object.text("found_in", found_name(hit.found));
+                object.text("text", &hit.text);
+            });
+            record.list("advices", &evidence.advices, |object, (advice, how)| {
+                object.text("advice_id", &result.advices[*advice as usize].advice_id);
+                object.text("how", how);
+            });
+            if let Some((settlement, how)) = evidence.settlement {
+                let settlement = &result.settlements[settlement as usize];
+                record.object("settlement", |object| {
+                    object.text("settlement_id", &settlement.settlement_id);
+                    object.text("method", settlement.method.name());
+                    object.text("how", how);
+                });
+            }
+            if let Some((customer, how)) = outcome.customer {
+                record.object("customer", |object| {
+                    object.text("customer_id", &result.customer_ids[customer as usize]);
+                    object.text("how", how);
+                });
+            }
+            let candidates: Vec<(u32, f64)> = evidence
+                .payer
+                .iter()
+                .map(|p| (p.customer, p.score))
+                .chain(evidence.payer_candidates.iter().copied())
+                .collect();
+            record.list(
+                "payer_candidates",
+                &candidates,
+                |object, (customer, score)| {
+                    object.text("customer_id", &result.customer_ids[*customer as usize]);
+                    object.text("score", &format!("{score:.3}"));
                 },
-                currency: &line.currency,
-                payer_name: &line.payer_name,
-                payer_iban: &line.payer_iban,
-                remittance_text: &line.remittance_text,
-                references: evidence
-                    .references
-                    .iter()
-                    .map(|h| Reference {
-                        invoice_id: invoice(h.item),
-                        kind: h.kind.rule(),
-                        found_in: h.found,
-                        text: &h.text,
-                    })
-                    .collect(),
-                advices: evidence
-                    .advices
-                    .iter()
-                    .map(|(a, how)| Advice {
-                        advice_id: &result.advices[*a as usize].advice_id,
-                        how,
-                    })
-                    .collect(),
-                settlement: evidence.settlement.map(|(s, how)| Payout {
-                    settlement_id: &result.settlements[s as usize].settlement_id,
-                    method: result.settlements[s as usize].method.name(),
-                    how,
-                }),
-                customer: outcome.customer.map(|(c, how)| Customer {
-                    customer_id: &result.customer_ids[c as usize],
-                    how,
-                }),
-                payer_candidates: evidence
-                    .payer
-                    .iter()
-                    .map(|p| (p.customer, p.score))
-                    .chain(evidence.payer_candidates.iter().copied())
-                    .map(|(c, score)| Candidate {
-                        customer_id: &result.customer_ids[c as usize],
-                        score: format!("{score:.3}"),
-                    })
-                    .collect(),
-                not_receivable_sign: evidence.not_receivable,
-                rule: outcome.rule,
-                notes: outcome.notes.lines().collect(),
-                allocation_rows: outcome.proposals.len(),
-                exceptions: outcome
-                    .reviews
-                    .iter()
-                    .map(|r| Exception {
-                        reason: r.reason.name(),
-                        amount: r.amount.to_string(),
-                        detail: r.detail.as_deref(),
-                        suggestions: r
-                            .suggestions
-                            .iter()
-                            .map(|s| Suggested {
-                                invoices: s.items.iter().map(|&i| invoice(i)).collect(),
-                                score: confidence(s.score.min(1000)),
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            };
-            // Serialising plain data into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut out, &record);
+            );
+            if let Some(sign) = evidence.not_receivable {
+                record.text("not_receivable_sign", sign);
+            }
+            record.text("rule", outcome.rule);
+            record.texts("notes", outcome.notes.lines());
+            if !outcome.proposals.is_empty() {
+                record.raw("allocation_rows", &outcome.proposals.len().to_string());
+            }
+            record.list("exceptions", &outcome.reviews, |object, review| {
+                object.text("reason", review.reason.name());
+                object.text("amount", &review.amount.to_string());
+                if let Some(detail) = review.detail.as_deref() {
+                    object.text("detail", detail);
+                }
+                object.always_list("suggestions", &review.suggestions, |object, suggestion| {
+                    object.texts("invoices", suggestion.items.iter().map(|&i| invoice(i)));
+                    object.text("score", &confidence(suggestion.score.min(1000)));
+                });
+            });
+            record.close();
             out.push(b'\n');
         }
         out
     })
+}
+
+/// `Found` as it is written (its serde name).
+fn found_name(found: Found) -> &'static str {
+    match found {
+        Found::Structured => "structured",
+        Found::EndToEndId => "end_to_end_id",
+        Found::RemittanceText => "remittance_text",
+        Found::OtherText => "other_text",
+        Found::OriginalReceipt => "original_receipt",
+    }
+}
+
+/// A JSON object written straight into a buffer, byte for byte as
+/// `serde_json`'s compact writer would write the same fields: the decision
+/// log is the largest output of a run, and most of its text needs no
+/// escaping, which a whole-string check finds faster than serde's
+/// byte-by-byte one.
+struct JsonObject<'b> {
+    out: &'b mut Vec<u8>,
+    first: bool,
+}
+
+impl<'b> JsonObject<'b> {
+    fn open(out: &'b mut Vec<u8>) -> JsonObject<'b> {
+        out.push(b'{');
+        JsonObject { out, first: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        push_json_string(self.out, key);
+        self.out.push(b':');
+    }
+
+    /// A field whose value is already JSON (a number).
+    fn raw(&mut self, key: &str, value: &str) {
+        self.key(key);
+        self.out.extend_from_slice(value.as_bytes());
+    }
+
+    fn text(&mut self, key: &str, value: &str) {
+        self.key(key);
+        push_json_string(self.out, value);
+    }
+
+    fn texts<'t>(&mut self, key: &str, values: impl Iterator<Item = &'t str>) {
+        self.key(key);
+        self.out.push(b'[');
+        for (index, value) in values.enumerate() {
+            if index > 0 {
+                self.out.push(b',');
+            }
+            push_json_string(self.out, value);
+        }
+        self.out.push(b']');
+    }
+
+    fn object(&mut self, key: &str, fields: impl FnOnce(&mut JsonObject<'_>)) {
+        self.key(key);
+        let mut object = JsonObject::open(self.out);
+        fields(&mut object);
+        object.close();
+    }
+
+    /// A list of objects, left out when empty.
+    fn list<T>(&mut self, key: &str, items: &[T], fields: impl Fn(&mut JsonObject<'_>, &T)) {
+        if !items.is_empty() {
+            self.always_list(key, items, fields);
+        }
+    }
+
+    fn always_list<T>(&mut self, key: &str, items: &[T], fields: impl Fn(&mut JsonObject<'_>, &T)) {
+        self.key(key);
+        self.out.push(b'[');
+        for (index, item) in items.iter().enumerate() {
+            if index > 0 {
+                self.out.push(b',');
+            }
+            let mut object = JsonObject::open(self.out);
+            fields(&mut object, item);
+            object.close();
+        }
+        self.out.push(b']');
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// A JSON string: as is between quotes when nothing in it needs escaping
+/// (no control character, quote or backslash), else escaped by
+/// `serde_json`.
+fn push_json_string(out: &mut Vec<u8>, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // Serialising a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_as_serde_json_writes_them() {
+        for text in [
+            "",
+            "plain text FA-2026-000006",
+            "quoted \"FA2026000006\"",
+            "back\\slash",
+            "tab\there, line\nbreak, cr\r, nul\0, bell\u{7}, unit sep\u{1f}",
+            "del \u{7f} stays",
+            "accents é à ü, ß, 中文, emoji 🙂",
+            "/ slash stays",
+        ] {
+            let mut ours = Vec::new();
+            push_json_string(&mut ours, text);
+            assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn json_objects_as_serde_json_writes_them() {
+        #[derive(Serialize)]
+        struct Inner<'a> {
+            id: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Outer<'a> {
+            a: &'a str,
+            n: u32,
+            list: Vec<Inner<'a>>,
+            empty: Vec<Inner<'a>>,
+            one: Inner<'a>,
+            words: Vec<&'a str>,
+        }
+        let value = Outer {
+            a: "x\"y",
+            n: 7,
+            list: vec![Inner { id: "1" }, Inner { id: "2\n" }],
+            empty: Vec::new(),
+            one: Inner { id: "z" },
+            words: vec!["p", "q"],
+        };
+        let mut ours = Vec::new();
+        let mut object = JsonObject::open(&mut ours);
+        object.text("a", value.a);
+        object.raw("n", &value.n.to_string());
+        object.always_list("list", &value.list, |o, i| o.text("id", i.id));
+        object.always_list("empty", &value.empty, |o, i| o.text("id", i.id));
+        object.list("left_out", &value.empty, |o, i| o.text("id", i.id));
+        object.object("one", |o| o.text("id", value.one.id));
+        object.texts("words", value.words.iter().copied());
+        object.close();
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            serde_json::to_string(&value).unwrap()
+        );
+    }
 }
