@@ -308,8 +308,9 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
 
     on_stage("writing outputs");
     let writing = Instant::now();
-    check_outputs(&result).map_err(RunFailure::Internal)?;
-    let mut summary = Summary::of(&result);
+    // Two scans of every line, side by side.
+    let (checked, mut summary) = rayon::join(|| check_outputs(&result), || Summary::of(&result));
+    checked.map_err(RunFailure::Internal)?;
     records.sort_by(|a, b| (a.role, &a.path).cmp(&(b.role, &b.path)));
     let failed = |e: std::io::Error| {
         RunFailure::Internal(format!(
@@ -365,34 +366,45 @@ fn resident_mb() -> u64 {
 /// anything is written: per line, applied + to review = line amount; per
 /// item, no open amount changed sign.
 fn check_outputs(result: &RunResult) -> Result<(), String> {
-    for (line, decision) in result.lines.iter().zip(&result.decisions) {
-        let applied: rust_decimal::Decimal =
-            decision.outcome.proposals.iter().map(|p| p.amount).sum();
-        let reviewed: rust_decimal::Decimal =
-            decision.outcome.reviews.iter().map(|r| r.amount).sum();
-        let signed = if line.amount.is_sign_negative() {
-            -reviewed
-        } else {
-            reviewed
-        };
-        if applied + signed != line.amount {
-            return Err(format!(
-                "internal error: line {} does not add up",
-                line.line_id
-            ));
-        }
+    // In parallel; the first failing line or item in order is named.
+    let unbalanced =
+        result
+            .lines
+            .par_iter()
+            .zip(&result.decisions)
+            .find_first(|(line, decision)| {
+                let applied: rust_decimal::Decimal =
+                    decision.outcome.proposals.iter().map(|p| p.amount).sum();
+                let reviewed: rust_decimal::Decimal =
+                    decision.outcome.reviews.iter().map(|r| r.amount).sum();
+                let signed = if line.amount.is_sign_negative() {
+                    -reviewed
+                } else {
+                    reviewed
+                };
+                applied + signed != line.amount
+            });
+    if let Some((line, _)) = unbalanced {
+        return Err(format!(
+            "internal error: line {} does not add up",
+            line.line_id
+        ));
     }
-    for (item, open) in result.items.iter().zip(&result.open_after) {
-        let flipped = (item.open_amount.is_sign_positive()
-            && open.is_sign_negative()
-            && !open.is_zero())
-            || (item.open_amount.is_sign_negative() && open.is_sign_positive() && !open.is_zero());
-        if flipped {
-            return Err(format!(
-                "internal error: open amount of {} changed sign",
-                item.invoice_id
-            ));
-        }
+    let flipped = result
+        .items
+        .par_iter()
+        .zip(&result.open_after)
+        .find_first(|(item, open)| {
+            (item.open_amount.is_sign_positive() && open.is_sign_negative() && !open.is_zero())
+                || (item.open_amount.is_sign_negative()
+                    && open.is_sign_positive()
+                    && !open.is_zero())
+        });
+    if let Some((item, _)) = flipped {
+        return Err(format!(
+            "internal error: open amount of {} changed sign",
+            item.invoice_id
+        ));
     }
     Ok(())
 }
