@@ -538,6 +538,27 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// A booked line of `amount` and nothing else; parsers fill the rest.
+    pub fn booked(amount: Decimal) -> Entry {
+        Entry {
+            line_id: String::new(),
+            bank_ref: None,
+            entry_ref: None,
+            status: EntryStatus::Booked,
+            booking_date: None,
+            value_date: None,
+            amount,
+            currency: String::new(),
+            reversal: false,
+            bank_tx_code: BankTxCode::default(),
+            batch_count: None,
+            transaction: Box::default(),
+            details: Vec::new(),
+            charges: Vec::new(),
+            additional_info: None,
+        }
+    }
+
     pub fn is_credit(&self) -> bool {
         self.amount.is_sign_positive() && !self.amount.is_zero()
     }

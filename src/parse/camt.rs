@@ -606,23 +606,7 @@ impl<'a> CamtReader<'a> {
         let mut money = None;
         let mut sign = None;
         let mut status = None;
-        let mut entry = Entry {
-            line_id: String::new(),
-            bank_ref: None,
-            entry_ref: None,
-            status: EntryStatus::Booked,
-            booking_date: None,
-            value_date: None,
-            amount: Decimal::ZERO,
-            currency: String::new(),
-            reversal: false,
-            bank_tx_code: BankTxCode::default(),
-            batch_count: None,
-            transaction: Box::default(),
-            details: Vec::new(),
-            charges: Vec::new(),
-            additional_info: None,
-        };
+        let mut entry = Entry::booked(Decimal::ZERO);
         let mut entry_amount_details = AmountDetails::default();
         let mut transactions_seen = 0usize;
         while let Some(child) = self.cursor.next_child()? {

@@ -1473,23 +1473,7 @@ mod tests {
     }
 
     fn entry(amount: i64) -> Entry {
-        Entry {
-            line_id: String::new(),
-            bank_ref: None,
-            entry_ref: None,
-            status: EntryStatus::Booked,
-            booking_date: None,
-            value_date: None,
-            amount: Decimal::from(amount),
-            currency: String::new(),
-            reversal: false,
-            bank_tx_code: BankTxCode::default(),
-            batch_count: None,
-            transaction: Box::default(),
-            details: Vec::new(),
-            charges: Vec::new(),
-            additional_info: None,
-        }
+        Entry::booked(Decimal::from(amount))
     }
 
     #[test]
