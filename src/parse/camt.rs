@@ -975,24 +975,25 @@ impl<'a> CamtReader<'a> {
     }
 
     fn references(&mut self, transaction: &mut Transaction) -> Result<(), ParseError> {
+        /// The rarer references, each one of `TransactionMore`'s fields.
+        type Field = fn(&mut TransactionMore) -> &mut Option<String>;
         while let Some(child) = self.cursor.next_child()? {
+            let rarer: Option<Field> = match child.name {
+                "MsgId" => Some(|m| &mut m.message_id),
+                "PmtInfId" => Some(|m| &mut m.payment_information_id),
+                "InstrId" => Some(|m| &mut m.instruction_id),
+                "TxId" => Some(|m| &mut m.transaction_id),
+                "MndtId" => Some(|m| &mut m.mandate_id),
+                "ChqNb" => Some(|m| &mut m.cheque_number),
+                "UETR" => Some(|m| &mut m.uetr),
+                _ => None,
+            };
+            if let Some(field) = rarer {
+                set(&mut transaction.more, field, non_empty(self.cursor.text()?));
+                continue;
+            }
             match child.name {
-                "MsgId" => set(
-                    &mut transaction.more,
-                    |m| &mut m.message_id,
-                    non_empty(self.cursor.text()?),
-                ),
                 "AcctSvcrRef" => transaction.bank_ref = non_empty(self.cursor.text()?),
-                "PmtInfId" => set(
-                    &mut transaction.more,
-                    |m| &mut m.payment_information_id,
-                    non_empty(self.cursor.text()?),
-                ),
-                "InstrId" => set(
-                    &mut transaction.more,
-                    |m| &mut m.instruction_id,
-                    non_empty(self.cursor.text()?),
-                ),
                 "EndToEndId" => {
                     let text = self.cursor.text()?;
                     // NOTPROVIDED is the schema's way of saying "none".
@@ -1000,26 +1001,6 @@ impl<'a> CamtReader<'a> {
                         transaction.end_to_end_id = non_empty(text);
                     }
                 }
-                "TxId" => set(
-                    &mut transaction.more,
-                    |m| &mut m.transaction_id,
-                    non_empty(self.cursor.text()?),
-                ),
-                "MndtId" => set(
-                    &mut transaction.more,
-                    |m| &mut m.mandate_id,
-                    non_empty(self.cursor.text()?),
-                ),
-                "ChqNb" => set(
-                    &mut transaction.more,
-                    |m| &mut m.cheque_number,
-                    non_empty(self.cursor.text()?),
-                ),
-                "UETR" => set(
-                    &mut transaction.more,
-                    |m| &mut m.uetr,
-                    non_empty(self.cursor.text()?),
-                ),
                 _ => self.cursor.skip()?,
             }
         }
