@@ -236,12 +236,11 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
     };
     let mut warnings = Vec::new();
     let mut statement_sources: HashMap<String, String> = HashMap::new();
+    let mut line_parts = Vec::new();
     for (files, results, as_statements) in [
         (&statement_files, statement_results, true),
         (&remittance_files, remittance_results, false),
     ] {
-        let lines: usize = results.iter().flatten().map(|l| l.lines.len()).sum();
-        inputs.lines.reserve(lines);
         for (path, loaded) in files.iter().zip(results) {
             let loaded = loaded?;
             records.push(InputRecord {
@@ -277,11 +276,12 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
                     .iter()
                     .map(|w| format!("{}: {w}", loaded.source)),
             );
-            inputs.lines.extend(loaded.lines);
+            line_parts.push(loaded.lines);
             inputs.own_accounts.extend(loaded.accounts);
             inputs.advices.extend(loaded.advices);
         }
     }
+    inputs.lines = crate::parallel::concat(line_parts);
     stages.insert("read".into(), started.elapsed().as_millis() as u64);
 
     on_stage(&format!("matching {} lines", inputs.lines.len()));

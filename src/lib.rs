@@ -20,6 +20,7 @@ pub mod matching;
 pub mod model;
 pub mod money;
 pub mod output;
+pub mod parallel;
 pub mod parse;
 pub mod run;
 pub mod synth;

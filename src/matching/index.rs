@@ -48,13 +48,28 @@ impl KeyTable {
         let bits = (usize::BITS - entries.len().max(256).leading_zeros()).clamp(8, 28);
         let shift = 64 - bits;
         let buckets = 1usize << bits;
+        // The entries are sorted by hash, so by bucket: each bucket's start
+        // is the first entry of a bucket at least its own. Filled in
+        // parallel runs of buckets, each walking its entries in order
+        // (sequential writes, where counting wrote at random into a table
+        // of up to 128 MB).
         let mut starts = vec![0u32; buckets + 1];
-        for &(hash, _) in &entries {
-            starts[(hash >> shift) as usize + 1] += 1;
-        }
-        for i in 0..buckets {
-            starts[i + 1] += starts[i];
-        }
+        const RUN: usize = 1 << 16;
+        starts
+            .par_chunks_mut(RUN)
+            .enumerate()
+            .for_each(|(run, starts)| {
+                let first = run * RUN;
+                let mut at =
+                    entries.partition_point(|&(hash, _)| ((hash >> shift) as usize) < first);
+                for (offset, start) in starts.iter_mut().enumerate() {
+                    let bucket = first + offset;
+                    while at < entries.len() && ((entries[at].0 >> shift) as usize) < bucket {
+                        at += 1;
+                    }
+                    *start = at as u32;
+                }
+            });
         KeyTable {
             entries,
             starts,
@@ -438,13 +453,13 @@ impl Index {
                         },
                     )
                     .collect();
-                let mut invoice_entries: Vec<(u64, u32)> =
-                    Vec::with_capacity(parts.iter().map(|(e, _)| e.len()).sum());
                 let mut invoice_shape = KeyShape::default();
+                let mut invoice_parts = Vec::with_capacity(parts.len());
                 for (entries, shape) in parts {
-                    invoice_entries.extend(entries);
+                    invoice_parts.push(entries);
                     invoice_shape = invoice_shape.merge(shape);
                 }
+                let invoice_entries = crate::parallel::concat(invoice_parts);
                 let reference_entries: Vec<(u64, u32)> = items
                     .par_iter()
                     .enumerate()
@@ -827,6 +842,33 @@ mod tests {
             );
         }
         assert_eq!(table.get(key_hash(1, "nope")).count(), 0);
+    }
+
+    #[test]
+    fn key_table_starts_are_those_counting_gives() {
+        // Enough entries for several runs of buckets, the extreme hashes,
+        // and one hash under several values.
+        let mut entries: Vec<(u64, u32)> = (0..300_000u32)
+            .map(|i| (key_hash(2, &i.to_string()), i))
+            .collect();
+        entries.extend([(0, 1), (u64::MAX, 2), (u64::MAX, 3), (7, 4), (7, 5)]);
+        let table = KeyTable::build(entries.clone());
+        let mut counted = vec![0u32; table.starts.len()];
+        for &(hash, _) in &table.entries {
+            counted[(hash >> table.shift) as usize + 1] += 1;
+        }
+        for i in 1..counted.len() {
+            counted[i] += counted[i - 1];
+        }
+        assert_eq!(table.starts, counted);
+        assert!(table.starts.len() > 4 * (1 << 16));
+        for &(hash, value) in entries.iter().step_by(101).chain(&entries[300_000..]) {
+            assert!(table.get(hash).any(|v| v == value), "{hash} {value}");
+        }
+        assert_eq!(table.get(u64::MAX).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(table.get(7).collect::<Vec<_>>(), [4, 5]);
+        let empty = KeyTable::build(Vec::new());
+        assert!(empty.starts.iter().all(|&s| s == 0) && empty.get(0).count() == 0);
     }
 
     #[test]
