@@ -390,15 +390,18 @@ fn scan_text(
             }
         }
     }
+    // A hash hit is only a candidate: the item's own number decides, before
+    // a hit can drop the hits inside it (a table lookup may return a value
+    // stored under another key).
+    hits.retain(|(hit, _, form)| {
+        form.is_none_or(|form| Index::item_has_key(&cx.items[hit.item as usize], &hit.text, form))
+    });
     let spans: Vec<(usize, usize)> = hits.iter().map(|h| h.1).collect();
-    for (hit, (from, to), form) in hits {
+    for (hit, (from, to), _) in hits {
         let inside_longer = spans
             .iter()
             .any(|&(f, t)| f <= from && to <= t && t - f > to - from);
-        // A hash hit is only a candidate: the item's own number decides.
-        let verified = form
-            .is_none_or(|form| Index::item_has_key(&cx.items[hit.item as usize], &hit.text, form));
-        if !inside_longer && verified {
+        if !inside_longer {
             all_hits.push(hit);
         }
     }
