@@ -390,21 +390,35 @@ fn scan_text(
             }
         }
     }
-    // A hash hit is only a candidate: the item's own number decides, before
-    // a hit can drop the hits inside it (a table lookup may return a value
-    // stored under another key).
-    hits.retain(|(hit, _, form)| {
-        form.is_none_or(|form| Index::item_has_key(&cx.items[hit.item as usize], &hit.text, form))
-    });
-    let spans: Vec<(usize, usize)> = hits.iter().map(|h| h.1).collect();
-    for (hit, (from, to), _) in hits {
-        let inside_longer = spans
-            .iter()
-            .any(|&(f, t)| f <= from && to <= t && t - f > to - from);
-        if !inside_longer {
-            all_hits.push(hit);
-        }
+    // A hash hit is only a candidate: the item's own number decides (a
+    // table lookup may return a value stored under another key), and only a
+    // verified hit drops the hits inside it. Checked lazily, longer hits
+    // first as needed: a check reads the item, a cache miss, and most hits
+    // inside a longer one never need theirs.
+    let mut verified: Vec<Option<bool>> = vec![None; hits.len()];
+    let verify = |at: usize, verified: &mut Vec<Option<bool>>| -> bool {
+        *verified[at].get_or_insert_with(|| {
+            let (hit, _, form) = &hits[at];
+            form.is_none_or(|form| {
+                Index::item_has_key(&cx.items[hit.item as usize], &hit.text, form)
+            })
+        })
+    };
+    let mut keep = vec![false; hits.len()];
+    for at in 0..hits.len() {
+        let (from, to) = hits[at].1;
+        let inside_verified = (0..hits.len()).any(|other| {
+            let (f, t) = hits[other].1;
+            f <= from && to <= t && t - f > to - from && verify(other, &mut verified)
+        });
+        keep[at] = !inside_verified && verify(at, &mut verified);
     }
+    all_hits.extend(
+        hits.into_iter()
+            .zip(keep)
+            .filter(|(_, keep)| *keep)
+            .map(|((hit, _, _), _)| hit),
+    );
 }
 
 fn identify_payer(line: &Line, cx: &Context<'_>, skip_fuzzy: bool, evidence: &mut Evidence) {
