@@ -6,7 +6,7 @@
 //! the rule column. A return the engine cannot tie to one settled invoice is
 //! an exception, never a guess.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rust_decimal::Decimal;
 
@@ -204,6 +204,45 @@ pub fn tie_returns(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) 
             _ => None,
         }
     };
+    // The keys each return looks up, first: receipts are recorded only
+    // under those (a million credit lines, a few thousand returns).
+    let looked_up: Vec<(usize, bool, Vec<&str>)> = wanted
+        .iter()
+        .map(|&at| {
+            let line = &lines[at];
+            let cheque = evidence[at].returned == Some("cheque_returned");
+            let mut keys: Vec<&str> = Vec::new();
+            if cheque {
+                keys.extend(line.cheque_number.as_deref());
+            } else if !line.end_to_end_id.is_empty() {
+                keys.push(&line.end_to_end_id);
+            }
+            for text in [&line.remittance_text, &line.other_text] {
+                keys.extend(
+                    text.split_whitespace()
+                        .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+                        .filter(|w| w.len() >= RECEIPT_KEY_MIN),
+                );
+                if cheque {
+                    keys.extend(
+                        text.split(|c: char| !c.is_ascii_digit())
+                            .filter(|w| CHEQUE_DIGITS.contains(&w.len())),
+                    );
+                }
+            }
+            (at, cheque, keys)
+        })
+        .collect();
+    let mut cheque_keys: HashSet<&str> = HashSet::new();
+    let mut collection_keys: HashSet<&str> = HashSet::new();
+    for (_, cheque, keys) in &looked_up {
+        let set = if *cheque {
+            &mut cheque_keys
+        } else {
+            &mut collection_keys
+        };
+        set.extend(keys.iter().copied());
+    }
     let mut cheques: Receipts = HashMap::new();
     let mut collections: Receipts = HashMap::new();
     // The bank line each payout was linked to, when one was.
@@ -218,23 +257,27 @@ pub fn tie_returns(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) 
         if !line.is_credit() {
             continue;
         }
-        let receipt = strong(found).map(|(item, kind)| Receipt {
-            item,
-            kind,
-            amount: line.amount,
-            line: Some(at as u32),
-        });
-        if let Some(number) = line.cheque_number.as_deref() {
-            add(&mut cheques, number, receipt);
+        let receipt = || {
+            strong(found).map(|(item, kind)| Receipt {
+                item,
+                kind,
+                amount: line.amount,
+                line: Some(at as u32),
+            })
+        };
+        if let Some(number) = line.cheque_number.as_deref()
+            && cheque_keys.contains(number)
+        {
+            add(&mut cheques, number, receipt());
         }
-        if !line.end_to_end_id.is_empty() {
-            add(&mut collections, line.end_to_end_id.as_str(), receipt);
+        if collection_keys.contains(line.end_to_end_id.as_str()) {
+            add(&mut collections, line.end_to_end_id.as_str(), receipt());
         }
     }
     for (at, (settlement, plans)) in cx.settlements.iter().zip(cx.settlement_plans).enumerate() {
-        let receipts = match settlement.method {
-            Method::Cheque => &mut cheques,
-            Method::DirectDebit => &mut collections,
+        let (receipts, keys) = match settlement.method {
+            Method::Cheque => (&mut cheques, &cheque_keys),
+            Method::DirectDebit => (&mut collections, &collection_keys),
             _ => continue,
         };
         let line = payout_line.get(&(at as u32)).copied().flatten();
@@ -248,32 +291,15 @@ pub fn tie_returns(lines: &[Line], evidence: &mut [Evidence], cx: &Context<'_>) 
                 }),
                 _ => None,
             };
-            add(receipts, row.transaction_id.trim(), receipt);
+            let key = row.transaction_id.trim();
+            if keys.contains(key) {
+                add(receipts, key, receipt);
+            }
         }
     }
     let mut watched = Vec::new();
-    for at in wanted {
+    for (at, cheque, keys) in looked_up {
         let line = &lines[at];
-        let cheque = evidence[at].returned == Some("cheque_returned");
-        let mut keys: Vec<&str> = Vec::new();
-        if cheque {
-            keys.extend(line.cheque_number.as_deref());
-        } else if !line.end_to_end_id.is_empty() {
-            keys.push(&line.end_to_end_id);
-        }
-        for text in [&line.remittance_text, &line.other_text] {
-            keys.extend(
-                text.split_whitespace()
-                    .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
-                    .filter(|w| w.len() >= RECEIPT_KEY_MIN),
-            );
-            if cheque {
-                keys.extend(
-                    text.split(|c: char| !c.is_ascii_digit())
-                        .filter(|w| CHEQUE_DIGITS.contains(&w.len())),
-                );
-            }
-        }
         let receipts = if cheque { &cheques } else { &collections };
         let returned = -line.amount;
         let mut found: Vec<(&str, Receipt)> = Vec::new();
