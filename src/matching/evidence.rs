@@ -266,6 +266,17 @@ fn scan_references(line: &Line, cx: &Context<'_>, evidence: &mut Evidence) {
         .extend(advices.into_iter().map(|a| (a, "advice_reference")));
 }
 
+/// A run of tokens to look up: its token span, its key (a range of the
+/// scan's key text), and its hash in each table whose key shape admits it.
+struct Probe {
+    span: (usize, usize),
+    key: std::ops::Range<usize>,
+    is_rf: bool,
+    reference: Option<u64>,
+    invoice: Option<u64>,
+    advice: Option<u64>,
+}
+
 /// Looks up every run of up to `JOIN_TOKENS_MAX` adjacent tokens (up to
 /// `RF_TOKENS_MAX` from a token starting `RF` + digits).
 fn scan_text(
@@ -287,6 +298,9 @@ fn scan_text(
     let words: Vec<&str> = tokens(text).take(TEXT_TOKENS_MAX).collect();
     let mut key = String::with_capacity(32);
     let shapes = &cx.index.shapes;
+    // Every run worth a lookup, its key text in `keys`.
+    let mut probes: Vec<Probe> = Vec::new();
+    let mut keys = String::new();
     for start in 0..words.len() {
         let first = words[start].as_bytes();
         let rf_start = first.len() >= 2
@@ -324,69 +338,107 @@ fn scan_text(
             }
             let is_rf = rf_start && is_valid_rf(&key);
             let [invoice_shape, reference_shape, advice_shape] = shapes;
-            let references = reference_shape
-                .may_be(bytes)
-                .then(|| cx.index.payment_references.get(reference.finish()));
-            for item in references.into_iter().flatten() {
-                let stored = cx.items[item as usize]
-                    .payment_reference
-                    .as_deref()
-                    .unwrap_or("");
-                if compact(stored) == key {
-                    let kind = if is_rf {
-                        RefKind::Rf
-                    } else {
-                        RefKind::PaymentReference
-                    };
-                    let hit = RefHit {
-                        item,
-                        kind,
-                        found,
-                        text: key.clone(),
-                    };
-                    hits.push((hit, (start, start + joined + 1), None));
-                }
-            }
-            if rf_start && key.starts_with("RF") {
-                // An RF reference is never also an invoice number.
+            let reference = reference_shape.may_be(bytes).then(|| reference.finish());
+            // An RF reference is never also an invoice number.
+            let invoice = (!(rf_start && key.starts_with("RF")) && invoice_shape.may_be(bytes))
+                .then(|| invoice.finish());
+            let advice = advice_shape.may_be(bytes).then(|| advice.finish());
+            if reference.is_none() && invoice.is_none() && advice.is_none() {
                 continue;
             }
-            let invoices = invoice_shape
-                .may_be(key.as_bytes())
-                .then(|| cx.index.invoices.get(invoice.finish()));
-            for value in invoices.into_iter().flatten() {
-                let (item, form) = unpack(value);
-                // A fragment is one token of the remittance text, never a
-                // join (joined fragments are dates and amounts) and never an
-                // id field (entry references are sequence numbers).
-                if form == KeyForm::Fragment && (joined > 0 || found != Found::RemittanceText) {
-                    continue;
-                }
-                let kind = match form {
-                    KeyForm::Exact => RefKind::InvoiceNumber,
-                    KeyForm::Noisy => RefKind::InvoiceNumberNoisy,
-                    KeyForm::Fragment => RefKind::InvoiceFragment,
+            let from = keys.len();
+            keys.push_str(&key);
+            probes.push(Probe {
+                span: (start, start + joined + 1),
+                key: from..keys.len(),
+                is_rf,
+                reference,
+                invoice,
+                advice,
+            });
+        }
+    }
+    // The lookups, a few per line into tables of hundreds of MB: each a
+    // cache miss for the bucket's start, then one for its entries. Asked
+    // for all at once (prefetched), so that they overlap, before any is
+    // read.
+    let tables = [
+        &cx.index.payment_references,
+        &cx.index.invoices,
+        &cx.index.advice_references,
+    ];
+    let hashes = |probe: &Probe| {
+        tables
+            .into_iter()
+            .zip([probe.reference, probe.invoice, probe.advice])
+            .filter_map(|(table, hash)| hash.map(|hash| (table, hash)))
+    };
+    for (table, hash) in probes.iter().flat_map(hashes) {
+        table.prefetch_start(hash);
+    }
+    for (table, hash) in probes.iter().flat_map(hashes) {
+        table.prefetch_entries(hash);
+    }
+    for probe in &probes {
+        let key = &keys[probe.key.clone()];
+        let (start, end) = probe.span;
+        let joined = end - start - 1;
+        let references = probe
+            .reference
+            .map(|hash| cx.index.payment_references.get(hash));
+        for item in references.into_iter().flatten() {
+            let stored = cx.items[item as usize]
+                .payment_reference
+                .as_deref()
+                .unwrap_or("");
+            if compact(stored) == key {
+                let kind = if probe.is_rf {
+                    RefKind::Rf
+                } else {
+                    RefKind::PaymentReference
                 };
-                // Verified below, once hits inside longer hits are gone.
                 let hit = RefHit {
                     item,
                     kind,
                     found,
-                    text: key.clone(),
+                    text: key.to_string(),
                 };
-                hits.push((hit, (start, start + joined + 1), Some(form)));
+                hits.push((hit, probe.span, None));
             }
-            let advice_hits = advice_shape
-                .may_be(key.as_bytes())
-                .then(|| cx.index.advice_references.get(advice.finish()));
-            for advice_index in advice_hits.into_iter().flatten() {
-                let stored = cx.advices[advice_index as usize]
-                    .payment_reference
-                    .as_deref()
-                    .unwrap_or("");
-                if compact(stored) == key {
-                    advices.push(advice_index);
-                }
+        }
+        let invoices = probe.invoice.map(|hash| cx.index.invoices.get(hash));
+        for value in invoices.into_iter().flatten() {
+            let (item, form) = unpack(value);
+            // A fragment is one token of the remittance text, never a
+            // join (joined fragments are dates and amounts) and never an
+            // id field (entry references are sequence numbers).
+            if form == KeyForm::Fragment && (joined > 0 || found != Found::RemittanceText) {
+                continue;
+            }
+            let kind = match form {
+                KeyForm::Exact => RefKind::InvoiceNumber,
+                KeyForm::Noisy => RefKind::InvoiceNumberNoisy,
+                KeyForm::Fragment => RefKind::InvoiceFragment,
+            };
+            // Verified below, once hits inside longer hits are gone.
+            let hit = RefHit {
+                item,
+                kind,
+                found,
+                text: key.to_string(),
+            };
+            hits.push((hit, probe.span, Some(form)));
+        }
+        let advice_hits = probe
+            .advice
+            .map(|hash| cx.index.advice_references.get(hash));
+        for advice_index in advice_hits.into_iter().flatten() {
+            let stored = cx.advices[advice_index as usize]
+                .payment_reference
+                .as_deref()
+                .unwrap_or("");
+            if compact(stored) == key {
+                advices.push(advice_index);
             }
         }
     }

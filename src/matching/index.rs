@@ -33,6 +33,20 @@ pub enum KeyForm {
     Fragment = 2,
 }
 
+/// A hint to load `value`'s cache line; no effect on what any code reads.
+#[inline]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: SSE is part of every x86_64 target; a prefetch reads
+        // nothing and cannot fault, and the pointer comes from a reference.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
 /// A table of `(hash, value)` pairs, sorted and bucketed on the top `bits`
 /// bits of the hash; each entry keeps the next 32 bits as its fingerprint.
 /// Eight bytes an entry and four to eight entries a bucket, so that a
@@ -87,6 +101,22 @@ impl KeyTable {
             entries,
             starts,
             bits,
+        }
+    }
+
+    /// Asks the processor for the cache line of `hash`'s bucket start, so
+    /// that several lookups' misses overlap (`scan_text`).
+    #[inline]
+    pub fn prefetch_start(&self, hash: u64) {
+        prefetch(&self.starts[(hash >> (64 - self.bits)) as usize]);
+    }
+
+    /// Asks for the cache line of `hash`'s bucket entries (reads its start).
+    #[inline]
+    pub fn prefetch_entries(&self, hash: u64) {
+        let from = self.starts[(hash >> (64 - self.bits)) as usize] as usize;
+        if let Some(entry) = self.entries.get(from) {
+            prefetch(entry);
         }
     }
 
