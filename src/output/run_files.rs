@@ -42,7 +42,24 @@ fn push_money(out: &mut String, amount: Decimal, currency: &str, separator: char
 }
 
 fn confidence(per_mille: u16) -> String {
-    format!("{}.{:03}", per_mille / 1000, per_mille % 1000)
+    let mut text = String::with_capacity(8);
+    push_confidence(&mut text, per_mille);
+    text
+}
+
+/// Appends `confidence(per_mille)`: `0.960`, `1.000` (and above, as given).
+fn push_confidence(out: &mut String, per_mille: u16) {
+    let whole = per_mille / 1000;
+    if whole < 10 {
+        out.push(char::from(b'0' + whole as u8));
+    } else {
+        out.push_str(&whole.to_string());
+    }
+    out.push('.');
+    let fraction = per_mille % 1000;
+    for digit in [fraction / 100, fraction / 10 % 10, fraction % 10] {
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 fn date(line: &Line) -> String {
@@ -153,6 +170,7 @@ pub fn allocations_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
         "lettrage",
     ];
     csv_file(out, &header, result.lines.len(), |range, writer| {
+        let [mut amount, mut score] = std::array::from_fn(|_| String::with_capacity(16));
         for (line, decision) in result.lines[range.clone()]
             .iter()
             .zip(&result.decisions[range])
@@ -177,17 +195,21 @@ pub fn allocations_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                     }
                     None => ("", line_customer, line.currency.as_str()),
                 };
+                amount.clear();
+                push_money(&mut amount, proposal.amount, currency, '.');
+                score.clear();
+                push_confidence(&mut score, proposal.confidence);
                 let _ = writer.write_record([
                     line.line_id.as_str(),
                     &line.bank_ref,
                     &value_date,
                     invoice_id,
                     customer_id,
-                    &money(proposal.amount, currency),
+                    &amount,
                     currency,
                     proposal.kind.name(),
                     proposal.rule,
-                    &confidence(proposal.confidence),
+                    &score,
                     lettrage,
                 ]);
             }
@@ -288,19 +310,29 @@ pub fn open_items_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::R
     let mut header = crate::parse::open_items::REQUIRED.to_vec();
     header.push("payment_reference");
     csv_file(out, &header, result.items.len(), |range, writer| {
+        // Fields rendered into buffers reused row after row.
+        let [mut issued, mut due, mut amount, mut open_amount] =
+            std::array::from_fn(|_| String::with_capacity(16));
         for (item, open) in result.items[range.clone()]
             .iter()
             .zip(&result.open_after[range])
         {
+            for buffer in [&mut issued, &mut due, &mut amount, &mut open_amount] {
+                buffer.clear();
+            }
+            crate::money::push_date(&mut issued, item.issue_date, true);
+            crate::money::push_date(&mut due, item.due_date, true);
+            push_money(&mut amount, item.amount, &item.currency, '.');
+            push_money(&mut open_amount, *open, &item.currency, '.');
             let _ = writer.write_record([
                 item.invoice_id.as_str(),
                 &item.customer_id,
                 &item.customer_name,
-                &item.issue_date.to_string(),
-                &item.due_date.to_string(),
+                &issued,
+                &due,
                 &item.currency,
-                &money(item.amount, &item.currency),
-                &money(*open, &item.currency),
+                &amount,
+                &open_amount,
                 item.payment_reference.as_deref().unwrap_or(""),
             ]);
         }
@@ -800,6 +832,7 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
     stream_chunks(out, result.lines.len(), |range| {
         let (start, end) = (range.start, range.end);
         let mut out = Vec::new();
+        let mut scratch = String::with_capacity(32);
         for ((line, decision), evidence) in result.lines[start..end]
             .iter()
             .zip(&result.decisions[start..end])
@@ -812,10 +845,14 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                 record.raw("detail", &detail.to_string());
             }
             record.text("bank_ref", &line.bank_ref);
-            record.text("value_date", &date(line));
-            let mut amount = String::with_capacity(16);
-            crate::money::push_fixed(&mut amount, line.amount, line.amount.scale(), '.');
-            record.text("amount", &amount);
+            scratch.clear();
+            if let Some(day) = line.value_date {
+                crate::money::push_date(&mut scratch, day, true);
+            }
+            record.text("value_date", &scratch);
+            scratch.clear();
+            crate::money::push_fixed(&mut scratch, line.amount, line.amount.scale(), '.');
+            record.text("amount", &scratch);
             record.text("currency", &line.currency);
             record.text("payer_name", &line.payer_name);
             record.text("payer_iban", &line.payer_iban);
@@ -855,7 +892,9 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                 &candidates,
                 |object, (customer, score)| {
                     object.text("customer_id", &result.customer_ids[*customer as usize]);
-                    object.text("score", &format!("{score:.3}"));
+                    formatted(format_args!("{score:.3}"), |score| {
+                        object.text("score", score)
+                    });
                 },
             );
             if let Some(sign) = evidence.not_receivable {
@@ -868,7 +907,9 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
             }
             record.list("exceptions", &outcome.reviews, |object, review| {
                 object.text("reason", review.reason.name());
-                object.text("amount", &review.amount.to_string());
+                formatted(format_args!("{}", review.amount), |amount| {
+                    object.text("amount", amount)
+                });
                 if let Some(detail) = review.detail.as_deref() {
                     object.text("detail", detail);
                 }
@@ -911,13 +952,16 @@ impl<'b> JsonObject<'b> {
         JsonObject { out, first: true }
     }
 
+    /// A key: one of this file's field names, which need no escaping.
     fn key(&mut self, key: &str) {
+        debug_assert!(!needs_escape(key));
         if !self.first {
             self.out.push(b',');
         }
         self.first = false;
-        push_json_string(self.out, key);
-        self.out.push(b':');
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
     }
 
     /// A field whose value is already JSON (a number).
@@ -980,7 +1024,7 @@ impl<'b> JsonObject<'b> {
 /// (no control character, quote or backslash), else escaped by
 /// `serde_json`.
 fn push_json_string(out: &mut Vec<u8>, text: &str) {
-    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(text) {
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
         out.push(b'"');
@@ -990,9 +1034,50 @@ fn push_json_string(out: &mut Vec<u8>, text: &str) {
     }
 }
 
+/// `arguments` formatted on the stack (a short number, most often), then
+/// handed to `use_text`: no allocation per field.
+fn formatted<R>(arguments: std::fmt::Arguments<'_>, use_text: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0u8; 48];
+    let mut cursor = io::Cursor::new(&mut buffer[..]);
+    if cursor.write_fmt(arguments).is_ok() {
+        let length = cursor.position() as usize;
+        if let Ok(text) = std::str::from_utf8(&buffer[..length]) {
+            return use_text(text);
+        }
+    }
+    use_text(&arguments.to_string())
+}
+
+/// Whether JSON needs `text` escaped: a control character, a quote or a
+/// backslash. Every byte is looked at, without an early exit, so that the
+/// loop runs many bytes at a time.
+fn needs_escape(text: &str) -> bool {
+    text.bytes().fold(false, |found, b| {
+        found | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confidences_as_format_wrote_them() {
+        for per_mille in [0, 7, 42, 960, 999, 1000, 1001, 9999, 10_000, 65_535] {
+            assert_eq!(
+                confidence(per_mille),
+                format!("{}.{:03}", per_mille / 1000, per_mille % 1000)
+            );
+        }
+        let mut long = String::new();
+        let text = formatted(format_args!("{:>60}", "x"), str::to_string);
+        long.push_str(&text);
+        assert_eq!(long.len(), 60, "longer than the stack buffer: still whole");
+        assert_eq!(
+            formatted(format_args!("{:.3}", 0.8505_f64), str::to_string),
+            "0.851"
+        );
+    }
 
     #[test]
     fn json_strings_as_serde_json_writes_them() {
