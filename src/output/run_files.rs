@@ -1073,10 +1073,12 @@ mod tests {
         let text = formatted(format_args!("{:>60}", "x"), str::to_string);
         long.push_str(&text);
         assert_eq!(long.len(), 60, "longer than the stack buffer: still whole");
-        assert_eq!(
-            formatted(format_args!("{:.3}", 0.8505_f64), str::to_string),
-            "0.851"
-        );
+        for score in [0.0, 0.8505_f64, 1.0 / 3.0, 0.9995, 1.0] {
+            assert_eq!(
+                formatted(format_args!("{score:.3}"), str::to_string),
+                format!("{score:.3}")
+            );
+        }
     }
 
     #[test]
