@@ -1,6 +1,8 @@
-//! Two stages of `recon run` at full scale, in one process with its memory
+//! Stages of `recon run` at full scale, in one process with its memory
 //! warm: the figures a whole run cannot resolve on this machine, where the
 //! same 1M run varies by ±10 % from one process to the next.
+//! - `open_items_1m`: reading the 2,200,000-row open-items CSV (213 MB),
+//!   checks included (both threads);
 //! - `index_build_1m`: `Index::build` over 2,200,000 open items, 333,333
 //!   customers and the advices (both threads);
 //! - `evidence_1m`: `evidence::gather` for every one of the 1,020,057
@@ -91,6 +93,12 @@ fn stages(c: &mut Criterion) {
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(20));
+    let open_items = read("open_items.csv");
+    group.bench_function("open_items_1m", |b| {
+        b.iter_with_large_drop(|| {
+            recon::parse::open_items::parse("open_items.csv", &open_items).expect("items")
+        })
+    });
     group.bench_function("index_build_1m", |b| {
         b.iter_with_large_drop(|| Index::build(&items, &customers, &advices))
     });
