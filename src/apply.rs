@@ -29,7 +29,9 @@ pub struct InvariantError {
 }
 
 /// Hasher for the book's `u32` keys: one multiplication (the keys are
-/// item and advice indices; nothing adversarial reaches them).
+/// item and advice indices; nothing adversarial reaches them), and for the
+/// grouping's payer IBANs. Only ever used for lookups: no output depends
+/// on its values.
 #[derive(Default, Clone, Copy)]
 pub struct IndexHasher(u64);
 
@@ -38,8 +40,14 @@ impl Hasher for IndexHasher {
         self.0
     }
 
+    /// Eight bytes at a time (text keys: payer IBANs), then the rest.
     fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+        for &byte in words.remainder() {
             self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
@@ -50,6 +58,9 @@ impl Hasher for IndexHasher {
 }
 
 type IndexSet = HashSet<u32, BuildHasherDefault<IndexHasher>>;
+
+/// A map on `IndexHasher`.
+pub type IndexMap<K, V> = HashMap<K, V, BuildHasherDefault<IndexHasher>>;
 
 /// The state decisions read and commits change, for one group of lines
 /// that cannot touch any other group's items (see `run`): the open amounts

@@ -12,12 +12,12 @@
 //! function of the inputs only: never of thread count, input file order or
 //! hash-map iteration order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-use crate::apply::{Book, InvariantError, NO_GROUP, Slots, lettrage_code};
+use crate::apply::{Book, IndexMap, InvariantError, NO_GROUP, Slots, lettrage_code};
 use crate::config::Config;
 use crate::matching::decide::{Kind, Outcome, decide};
 use crate::matching::evidence::{Context, Evidence, gather};
@@ -354,7 +354,7 @@ pub fn independent_groups(
         })
         .collect();
     // IBAN nodes after customers and advices.
-    let mut ibans: HashMap<&str, u32> = HashMap::new();
+    let mut ibans: IndexMap<&str, u32> = IndexMap::default();
     let mut iban_node: Vec<Option<u32>> = Vec::with_capacity(lines.len());
     for line in lines {
         iban_node.push(if line.payer_iban.is_empty() {
@@ -396,28 +396,29 @@ pub fn independent_groups(
         }
         line_root.push(first);
     }
-    let mut group_of_root: HashMap<u32, usize> = HashMap::new();
+    // Each root's group, by node (`usize::MAX`: none yet).
+    let mut group_of_root: Vec<usize> = vec![usize::MAX; parent.len()];
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut customer_group = vec![NO_GROUP; customers];
     for (at, first) in line_root.into_iter().enumerate() {
         match first {
             None => groups.push(vec![at]),
             Some(node) => {
-                let r = root(&mut parent, node);
-                match group_of_root.get(&r) {
-                    Some(&g) => groups[g].push(at),
-                    None => {
-                        group_of_root.insert(r, groups.len());
+                let r = root(&mut parent, node) as usize;
+                match group_of_root[r] {
+                    usize::MAX => {
+                        group_of_root[r] = groups.len();
                         groups.push(vec![at]);
                     }
+                    g => groups[g].push(at),
                 }
             }
         }
     }
     for (customer, group) in customer_group.iter_mut().enumerate() {
-        let r = root(&mut parent, customer as u32);
-        if let Some(&g) = group_of_root.get(&r) {
-            *group = g as u32;
+        let r = root(&mut parent, customer as u32) as usize;
+        if group_of_root[r] != usize::MAX {
+            *group = group_of_root[r] as u32;
         }
     }
     (groups, customer_group)
