@@ -244,7 +244,8 @@ fn run_with(
     let mut slots: Vec<Option<Box<Outcome>>> = Vec::with_capacity(lines.len());
     slots.resize_with(lines.len(), || None);
     let mut settled_lines = vec![false; lines.len()];
-    let mut open_after: Vec<Decimal> = items.iter().map(|i| i.open_amount).collect();
+    // In parallel: each item is a cache miss (two million of 160 bytes).
+    let mut open_after: Vec<Decimal> = items.par_iter().map(|i| i.open_amount).collect();
     for result in decided {
         let (outcomes, changes) = result?;
         for (at, outcome, settled) in outcomes {
@@ -259,7 +260,7 @@ fn run_with(
     // outcome, which does not add up to a non-zero line's amount: the
     // output checks refuse it.
     let mut decisions: Vec<Decision> = slots
-        .into_iter()
+        .into_par_iter()
         .map(|outcome| Decision {
             outcome: outcome.unwrap_or_default(),
             lettrage: None,
