@@ -267,7 +267,8 @@ fn scan_references(line: &Line, cx: &Context<'_>, evidence: &mut Evidence) {
 }
 
 /// A run of tokens to look up: its token span, its key (a range of the
-/// scan's key text), and its hash in each table whose key shape admits it.
+/// scan's key text), and its hash in each table whose key shape admits it
+/// (a run starting `RF` + digits only in the payment references').
 struct Probe {
     span: (usize, usize),
     key: std::ops::Range<usize>,
@@ -339,10 +340,11 @@ fn scan_text(
             let is_rf = rf_start && is_valid_rf(&key);
             let [invoice_shape, reference_shape, advice_shape] = shapes;
             let reference = reference_shape.may_be(bytes).then(|| reference.finish());
-            // An RF reference is never also an invoice number.
-            let invoice = (!(rf_start && key.starts_with("RF")) && invoice_shape.may_be(bytes))
-                .then(|| invoice.finish());
-            let advice = advice_shape.may_be(bytes).then(|| advice.finish());
+            // An RF reference is never also an invoice number, nor an
+            // advice's reference: only the payment references are asked.
+            let rf = rf_start && key.starts_with("RF");
+            let invoice = (!rf && invoice_shape.may_be(bytes)).then(|| invoice.finish());
+            let advice = (!rf && advice_shape.may_be(bytes)).then(|| advice.finish());
             if reference.is_none() && invoice.is_none() && advice.is_none() {
                 continue;
             }
@@ -420,7 +422,7 @@ fn scan_text(
                 KeyForm::Noisy => RefKind::InvoiceNumberNoisy,
                 KeyForm::Fragment => RefKind::InvoiceFragment,
             };
-            // Verified below, once hits inside longer hits are gone.
+            // Verified below, lazily: only where it decides what counts.
             let hit = RefHit {
                 item,
                 kind,

@@ -2,7 +2,8 @@
 //! built once per run (in parallel) and shared by every line's evidence scan.
 //!
 //! Keys are 64-bit hashes of normalised text in a sorted table bucketed by
-//! the hash's top bits: one or two cache misses per lookup, 12 bytes per key,
+//! the hash's top bits, each keeping the next 32 bits as a fingerprint: two
+//! cache misses per lookup (prefetched by the text scan), 8 bytes per key,
 //! where a `HashMap<String, _>` of two million invoices would cost gigabytes.
 //! A hash hit is only a candidate: the caller re-checks the item's own text
 //! (`Index::item_has_key`), so a collision can never settle an invoice.
@@ -65,7 +66,8 @@ pub struct KeyTable {
 
 impl KeyTable {
     pub fn build(mut entries: Vec<(u64, u32)>) -> KeyTable {
-        // Four to eight entries per bucket, at least 2^8 buckets.
+        // Four to eight entries per bucket (counted before duplicates go),
+        // at least 2^9 buckets.
         let bits = (usize::BITS - (entries.len() / 8).max(256).leading_zeros()).clamp(8, 28);
         // What is kept of a hash: bucket and fingerprint.
         entries

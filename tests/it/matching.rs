@@ -827,6 +827,34 @@ fn remittance_advices() {
         s,
     );
     assert!(result.evidence[0].advices.is_empty());
+
+    // A run of text starting RF + digits is looked up as a payment
+    // reference only: never as an invoice number, nor as an advice's
+    // reference (an advice giving the invoice's RF is not this payment's).
+    let rf_advice = "advice_id,payer_name,payment_date,payment_amount,currency,invoice_id,paid_amount,payment_reference,deduction_amount,deduction_reason\n\
+        ADV7,Another Payer,2026-03-01,1180.50,EUR,FA-2026-000201,1180.50,RF18539007547034,,\n";
+    let mut s = scenario(
+        "FA-2026-000200 C2 1180.50 - - RF18539007547034\nFA-2026-000201 C2 1500.00",
+        vec![l(
+            "L1",
+            2,
+            "1180.50",
+            "UNKNOWN CO",
+            "",
+            "RF18 5390 0754 7034",
+        )],
+        "L1 FA-2026-000200 1180.50 invoice",
+    );
+    s.advices = rf_advice;
+    let result = check(
+        "an RF reference in the text links no advice by its reference",
+        s,
+    );
+    assert!(
+        result.evidence[0].advices.is_empty(),
+        "{:?}",
+        result.evidence[0].advices
+    );
 }
 
 #[test]
