@@ -29,15 +29,18 @@ pub struct InvariantError {
 }
 
 /// Hasher for the book's `u32` keys: one multiplication (the keys are
-/// item and advice indices; nothing adversarial reaches them), and for the
-/// grouping's payer IBANs. Only ever used for lookups: no output depends
-/// on its values.
+/// item and advice indices), and for the index's text keys (customer ids,
+/// names, name words, IBANs, payout references: the company's own files
+/// fill those tables; a bank line's text only looks up, one probe each).
+/// Only ever used for lookups: no output depends on its values.
 #[derive(Default, Clone, Copy)]
 pub struct IndexHasher(u64);
 
 impl Hasher for IndexHasher {
+    /// The high half, where a multiplication mixes best, folded into the
+    /// low bits the table takes its bucket from.
     fn finish(&self) -> u64 {
-        self.0
+        self.0 ^ (self.0 >> 32)
     }
 
     /// Eight bytes at a time (text keys: payer IBANs), then the rest.

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use super::text::{compact, key_hash, name_key};
+use crate::apply::IndexMap;
 use crate::model::{Customer, OpenItem, RemittanceAdvice};
 
 /// Key namespaces.
@@ -368,15 +369,15 @@ pub struct Index {
     /// Normalised names of the advices' payers.
     pub advice_payer_keys: Vec<String>,
     /// Customer id → customer index (customers file and open items).
-    pub customer_ids: HashMap<String, u32>,
+    pub customer_ids: IndexMap<String, u32>,
     /// Names of customers (customers file, else open items).
     pub customer_names: Vec<String>,
     /// Known payer IBAN → customers.
-    pub ibans: HashMap<String, Vec<u32>>,
+    pub ibans: IndexMap<String, Vec<u32>>,
     /// Exact normalised name → customers.
-    pub names: HashMap<String, Vec<u32>>,
+    pub names: IndexMap<String, Vec<u32>>,
     /// Name word → name entries holding it, for fuzzy candidates.
-    pub name_words: HashMap<String, Vec<u32>>,
+    pub name_words: IndexMap<String, Vec<u32>>,
     pub name_entries: Vec<NameEntry>,
     /// Customer → its items, oldest due date first.
     pub customer_items: Vec<Vec<u32>>,
@@ -425,11 +426,11 @@ impl Index {
             || {
                 // Customers: the customers file first, then any id only the open
                 // items know, in order of first appearance.
-                let mut customer_ids: HashMap<String, u32> =
-                    HashMap::with_capacity(customers.len());
+                let mut customer_ids: IndexMap<String, u32> =
+                    IndexMap::with_capacity_and_hasher(customers.len(), Default::default());
                 let mut customer_names: Vec<String> = Vec::with_capacity(customers.len());
                 let mut name_sources: Vec<(u32, String)> = Vec::new();
-                let mut ibans: HashMap<String, Vec<u32>> = HashMap::new();
+                let mut ibans: IndexMap<String, Vec<u32>> = IndexMap::default();
                 for customer in customers {
                     let id = customer_names.len() as u32;
                     customer_ids.insert(customer.customer_id.clone(), id);
@@ -570,8 +571,9 @@ impl Index {
             })
             .filter(|e| !e.key.is_empty())
             .collect();
-        let mut names: HashMap<String, Vec<u32>> = HashMap::with_capacity(name_entries.len());
-        let mut name_words: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut names: IndexMap<String, Vec<u32>> =
+            IndexMap::with_capacity_and_hasher(name_entries.len(), Default::default());
+        let mut name_words: IndexMap<String, Vec<u32>> = IndexMap::default();
         for (i, entry) in name_entries.iter().enumerate() {
             let owners = names.entry(entry.key.clone()).or_default();
             if !owners.contains(&entry.customer) {

@@ -49,7 +49,7 @@ pub struct RowPlan {
 /// Payouts by normalised reference and by net total, for `link`.
 #[derive(Debug, Default)]
 pub struct SettlementIndex {
-    by_reference: HashMap<String, Vec<u32>>,
+    by_reference: crate::apply::IndexMap<String, Vec<u32>>,
     /// The shape of the payout references: `link` looks up only the runs
     /// of text that could be one (every credit line is scanned).
     reference_shape: KeyShape,
