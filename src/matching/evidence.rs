@@ -266,6 +266,12 @@ fn scan_references(line: &Line, cx: &Context<'_>, evidence: &mut Evidence) {
         .extend(advices.into_iter().map(|a| (a, "advice_reference")));
 }
 
+/// Whether a stored payment reference, compacted, is `key`: a table hit is
+/// only a candidate.
+fn is_reference(stored: Option<&str>, key: &str) -> bool {
+    compact(stored.unwrap_or("")) == key
+}
+
 /// A run of tokens to look up: its token span, its key (a range of the
 /// scan's key text), and its hash in each table whose key shape admits it
 /// (a run starting `RF` + digits only in the payment references').
@@ -389,11 +395,7 @@ fn scan_text(
             .reference
             .map(|hash| cx.index.payment_references.get(hash));
         for item in references.into_iter().flatten() {
-            let stored = cx.items[item as usize]
-                .payment_reference
-                .as_deref()
-                .unwrap_or("");
-            if compact(stored) == key {
+            if is_reference(cx.items[item as usize].payment_reference.as_deref(), key) {
                 let kind = if probe.is_rf {
                     RefKind::Rf
                 } else {
@@ -435,11 +437,12 @@ fn scan_text(
             .advice
             .map(|hash| cx.index.advice_references.get(hash));
         for advice_index in advice_hits.into_iter().flatten() {
-            let stored = cx.advices[advice_index as usize]
-                .payment_reference
-                .as_deref()
-                .unwrap_or("");
-            if compact(stored) == key {
+            if is_reference(
+                cx.advices[advice_index as usize]
+                    .payment_reference
+                    .as_deref(),
+                key,
+            ) {
                 advices.push(advice_index);
             }
         }
