@@ -64,10 +64,15 @@ fn push_confidence(out: &mut String, per_mille: u16) {
 
 fn date(line: &Line) -> String {
     let mut text = String::with_capacity(10);
-    if let Some(day) = line.value_date {
-        crate::money::push_date(&mut text, day, true);
-    }
+    push_value_date(&mut text, line);
     text
+}
+
+/// Appends `date(line)`.
+fn push_value_date(out: &mut String, line: &Line) {
+    if let Some(day) = line.value_date {
+        crate::money::push_date(out, day, true);
+    }
 }
 
 /// Lines rendered per parallel chunk.
@@ -846,9 +851,7 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
             }
             record.text("bank_ref", &line.bank_ref);
             scratch.clear();
-            if let Some(day) = line.value_date {
-                crate::money::push_date(&mut scratch, day, true);
-            }
+            push_value_date(&mut scratch, line);
             record.text("value_date", &scratch);
             scratch.clear();
             crate::money::push_fixed(&mut scratch, line.amount, line.amount.scale(), '.');
