@@ -78,7 +78,7 @@ fn inputs() -> RunInputs {
         payer_name: "STRIPE PAYMENTS".into(),
         payer_iban: String::new(),
         remittance_text: "STRIPE PAYOUT PO-2026-06-21".into(),
-        end_to_end_id: String::new(),
+        end_to_end_id: Default::default(),
         creditor_references: Vec::new(),
         referred_documents: Vec::new(),
         other_text: String::new(),

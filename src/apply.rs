@@ -224,7 +224,7 @@ impl<'a> Book<'a> {
     /// `run`).
     pub fn commit(&mut self, line: &Line, outcome: &Outcome) -> Result<bool, InvariantError> {
         let fail = |message: String| InvariantError {
-            line_id: line.line_id.clone(),
+            line_id: line.line_id.to_string(),
             message,
         };
         let applied: Decimal = outcome.proposals.iter().map(|p| p.amount).sum();

@@ -14,6 +14,12 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+/// A model string: up to 24 bytes are kept inline, longer text on the heap.
+/// Most fields of a bank line (currencies, codes, references, IBANs, BICs,
+/// short names, line ids) fit, so a line allocates a few strings instead of
+/// a dozen; it reads as a `&str` wherever a `String` did.
+pub type Text = compact_str::CompactString;
+
 /// Wire format of a parsed file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -51,7 +57,7 @@ impl Format {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Money {
     pub amount: Decimal,
-    pub currency: String,
+    pub currency: Text,
 }
 
 /// The account a statement is about.
@@ -255,11 +261,11 @@ pub enum EntryStatus {
 /// (MT940 transaction type, CFONB operation code, BAI2 type code).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BankTxCode {
-    pub domain: Option<String>,
-    pub family: Option<String>,
-    pub sub_family: Option<String>,
-    pub proprietary: Option<String>,
-    pub proprietary_issuer: Option<String>,
+    pub domain: Option<Text>,
+    pub family: Option<Text>,
+    pub sub_family: Option<Text>,
+    pub proprietary: Option<Text>,
+    pub proprietary_issuer: Option<Text>,
 }
 
 impl BankTxCode {
@@ -272,8 +278,8 @@ impl BankTxCode {
         match (&self.domain, &self.family, &self.sub_family) {
             (Some(d), Some(f), Some(s)) => format!("{d}/{f}/{s}"),
             (Some(d), Some(f), None) => format!("{d}/{f}"),
-            (Some(d), None, _) => d.clone(),
-            _ => self.proprietary.clone().unwrap_or_default(),
+            (Some(d), None, _) => d.to_string(),
+            _ => self.proprietary.as_deref().unwrap_or_default().to_string(),
         }
     }
 }
@@ -281,11 +287,11 @@ impl BankTxCode {
 /// A party as a bank line names it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Party {
-    pub name: Option<String>,
-    pub iban: Option<String>,
+    pub name: Option<Text>,
+    pub iban: Option<Text>,
     /// Account id when it is not an IBAN (`Othr/Id`, a BBAN, ...).
-    pub account_other: Option<String>,
-    pub bic: Option<String>,
+    pub account_other: Option<Text>,
+    pub bic: Option<Text>,
 }
 
 impl Party {
@@ -299,9 +305,9 @@ impl Party {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CreditorReference {
     /// `SCOR`, `RADM`, ... or the proprietary type; `None` when not given.
-    pub kind: Option<String>,
-    pub reference: String,
-    pub issuer: Option<String>,
+    pub kind: Option<Text>,
+    pub reference: Text,
+    pub issuer: Option<Text>,
 }
 
 /// A document a payment refers to (`Strd/RfrdDocInf` + `RfrdDocAmt`).
@@ -343,11 +349,11 @@ pub struct Transaction {
     /// file gives one (batch details always do; single entries may not).
     pub amount: Option<Money>,
     /// `AcctSvcrRef` of the transaction.
-    pub bank_ref: Option<String>,
-    pub end_to_end_id: Option<String>,
+    pub bank_ref: Option<Text>,
+    pub end_to_end_id: Option<Text>,
     pub debtor: Party,
     pub creditor: Party,
-    pub ultimate_debtor: Option<String>,
+    pub ultimate_debtor: Option<Text>,
     /// Unstructured remittance lines (`Ustrd`, MT940 `:86:` text), in order.
     pub remittance_lines: Vec<String>,
     pub creditor_references: Vec<CreditorReference>,
@@ -513,17 +519,17 @@ impl Serialize for Transaction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// Stable id: the statement key's hash and the 1-based position.
-    pub line_id: String,
+    pub line_id: Text,
     /// The bank's own reference as the contract defines it per format.
-    pub bank_ref: Option<String>,
+    pub bank_ref: Option<Text>,
     /// `NtryRef` (CAMT) or the customer reference of MT940 `:61:`.
-    pub entry_ref: Option<String>,
+    pub entry_ref: Option<Text>,
     pub status: EntryStatus,
     pub booking_date: Option<NaiveDate>,
     pub value_date: Option<NaiveDate>,
     /// Signed: credits positive, debits negative.
     pub amount: Decimal,
-    pub currency: String,
+    pub currency: Text,
     pub reversal: bool,
     pub bank_tx_code: BankTxCode,
     /// Number of transactions the bank says the entry groups (`Btch/NbOfTxs`).
@@ -534,21 +540,21 @@ pub struct Entry {
     pub details: Vec<Transaction>,
     /// Charges reported at entry level.
     pub charges: Vec<Charge>,
-    pub additional_info: Option<String>,
+    pub additional_info: Option<Text>,
 }
 
 impl Entry {
     /// A booked line of `amount` and nothing else; parsers fill the rest.
     pub fn booked(amount: Decimal) -> Entry {
         Entry {
-            line_id: String::new(),
+            line_id: Text::default(),
             bank_ref: None,
             entry_ref: None,
             status: EntryStatus::Booked,
             booking_date: None,
             value_date: None,
             amount,
-            currency: String::new(),
+            currency: Text::default(),
             reversal: false,
             bank_tx_code: BankTxCode::default(),
             batch_count: None,

@@ -230,7 +230,8 @@ fn scan_references(line: &Line, cx: &Context<'_>, evidence: &mut Evidence) {
     for reference in line
         .creditor_references
         .iter()
-        .chain(&line.referred_documents)
+        .map(|r| r.as_str())
+        .chain(line.referred_documents.iter().map(String::as_str))
     {
         scan_text(reference, Found::Structured, cx, &mut hits, &mut advices);
     }

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::model::{Entry, Statement, Transaction};
+use crate::model::{Entry, Statement, Text, Transaction};
 use crate::parse::customers::normalise_iban;
 
 /// What matching needs of one bank line (or batch detail): the statement
@@ -35,25 +35,25 @@ use crate::parse::customers::normalise_iban;
 /// inside its memory budget.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Line {
-    pub line_id: String,
-    pub bank_ref: String,
+    pub line_id: Text,
+    pub bank_ref: Text,
     /// Index of the detail within a batch entry, `None` for a whole entry.
     pub detail: Option<u32>,
     pub value_date: Option<NaiveDate>,
     pub booking_date: Option<NaiveDate>,
     /// Signed: credits positive.
     pub amount: Decimal,
-    pub currency: String,
+    pub currency: Text,
     /// The whole entry's amount (equal to `amount` unless a batch detail).
     pub entry_amount: Decimal,
-    pub payer_name: String,
+    pub payer_name: Text,
     /// Normalised (upper case, no spaces).
     pub payer_iban: String,
     /// Remittance text as the bank gave it, lines joined by a space.
     pub remittance_text: String,
-    pub end_to_end_id: String,
+    pub end_to_end_id: Text,
     /// Structured creditor references (`CdtrRefInf/Ref`).
-    pub creditor_references: Vec<String>,
+    pub creditor_references: Vec<Text>,
     /// Structured referred document numbers (`RfrdDocInf/Nb`).
     pub referred_documents: Vec<String>,
     /// Other text worth scanning (entry reference, additional info).
@@ -82,7 +82,7 @@ pub struct Line {
 pub struct Conversion {
     /// Instructed amount (positive) and its currency, when that currency is
     /// not the line's.
-    pub instructed: Option<(Decimal, String)>,
+    pub instructed: Option<(Decimal, Text)>,
     pub rate: Option<Decimal>,
     /// `CcyXchg/SrcCcy`, `TrgtCcy` and `UnitCcy`: with source and target
     /// the rate's direction is known (target = source x rate, or source =
@@ -259,7 +259,7 @@ fn line(
         None => (None, &mut **whole),
     };
     // The entry's own text: moved when this is the entry's only line.
-    let own = |text: &mut String| {
+    let own = |text: &mut Text| {
         if detail.is_none() {
             take(text)
         } else {
@@ -286,6 +286,7 @@ fn line(
                     .more
                     .as_mut()
                     .and_then(|more| take(&mut more.ultimate_creditor))
+                    .map(Text::from)
             } else {
                 take(&mut transaction.ultimate_debtor)
             }
@@ -343,7 +344,7 @@ fn line(
     };
     let bank_ref = match bank_ref {
         Some(reference) => own(reference),
-        None => String::new(),
+        None => Text::default(),
     };
     Line {
         line_id: own(line_id),

@@ -151,7 +151,7 @@ fn entry_json(entry: &Entry) -> EntryJson<'_> {
         && entry.details.is_empty()
         && let Some(info) = &entry.additional_info
     {
-        remittance_text = info.clone();
+        remittance_text = info.to_string();
     }
     EntryJson {
         line_id: &entry.line_id,

@@ -31,7 +31,7 @@ use rust_decimal::Decimal;
 use crate::error::{Location, ParseError};
 use crate::model::{
     Account, Balance, BalanceKind, BankTxCode, DeclaredTotals, Entry, EntryStatus, Format,
-    Statement, Transaction,
+    Statement, Text, Transaction,
 };
 use crate::parse::{
     assign_line_ids, balance_warning, collapse_repeats, decode_text, non_empty, numbered_lines,
@@ -798,18 +798,18 @@ impl Reader<'_> {
         let mut transaction = Transaction::default();
         read_text(&text, &mut transaction);
         let entry = Entry {
-            line_id: String::new(),
+            line_id: Text::default(),
             bank_ref: non_empty(bank_ref),
             entry_ref: non_empty(customer_ref),
             status,
             booking_date: as_of,
             value_date: value_date.or(as_of),
             amount,
-            currency,
+            currency: currency.into(),
             reversal: false,
             bank_tx_code: BankTxCode {
-                proprietary: Some(code.to_string()),
-                proprietary_issuer: Some("BAI".to_string()),
+                proprietary: Some(code.into()),
+                proprietary_issuer: Some("BAI".into()),
                 ..BankTxCode::default()
             },
             batch_count: None,
@@ -1087,26 +1087,29 @@ fn read_text(lines: &[&str], transaction: &mut Transaction) {
                 "REMI" | "OBI" => transaction.remittance_lines.push(value),
                 "EREF" => {
                     if transaction.end_to_end_id.is_none() {
-                        transaction.end_to_end_id = Some(value);
+                        transaction.end_to_end_id = Some(value.into());
                     }
                 }
                 "DBNM" | "ORG" => {
-                    transaction.debtor.name.get_or_insert(value);
+                    transaction.debtor.name.get_or_insert(value.into());
                 }
                 "CRNM" | "BNF NAME" => {
-                    transaction.creditor.name.get_or_insert(value);
+                    transaction.creditor.name.get_or_insert(value.into());
                 }
                 "DACT" => {
-                    transaction.debtor.account_other.get_or_insert(value);
+                    transaction.debtor.account_other.get_or_insert(value.into());
                 }
                 "CACT" => {
-                    transaction.creditor.account_other.get_or_insert(value);
+                    transaction
+                        .creditor
+                        .account_other
+                        .get_or_insert(value.into());
                 }
                 "DBIC" => {
-                    transaction.debtor.bic.get_or_insert(value);
+                    transaction.debtor.bic.get_or_insert(value.into());
                 }
                 "CBIC" => {
-                    transaction.creditor.bic.get_or_insert(value);
+                    transaction.creditor.bic.get_or_insert(value.into());
                 }
                 _ => match &mut transaction.more_mut().additional_info {
                     Some(info) => {

@@ -20,10 +20,11 @@ use rust_decimal::Decimal;
 use crate::error::ParseError;
 use crate::model::{
     Account, Balance, BalanceKind, BankTxCode, Charge, CreditorReference, DeclaredTotals, Entry,
-    EntryStatus, Format, Money, Party, ReferredDocument, Statement, Transaction, TransactionMore,
+    EntryStatus, Format, Money, Party, ReferredDocument, Statement, Text, Transaction,
+    TransactionMore,
 };
 use crate::money::{AMOUNT_DECIMALS_MAX, parse_amount, parse_rate};
-use crate::parse::xml::{Cursor, Open};
+use crate::parse::xml::{Cursor, Open, StoredText};
 use crate::parse::{assign_line_ids, balance_warning, collapse_repeats};
 
 /// What a CAMT document held: its statements and the warnings that belong
@@ -324,7 +325,7 @@ impl<'a> CamtReader<'a> {
                 }
                 "TxsSummry" => statement.declared = Some(self.summary()?),
                 "AddtlStmtInf" | "AddtlRptInf" | "AddtlNtfctnInf" => {
-                    let text = self.cursor.text()?;
+                    let text: String = self.cursor.text()?;
                     if !text.is_empty() {
                         statement.information.push(text);
                     }
@@ -365,7 +366,7 @@ impl<'a> CamtReader<'a> {
                 "Ccy" => account.currency = Some(self.cursor.text()?),
                 "Nm" => account.name = Some(self.cursor.text()?),
                 "Ownr" => account.owner_name = self.cursor.party_name()?,
-                "Svcr" => account.servicer_bic = self.agent_bic()?,
+                "Svcr" => account.servicer_bic = self.agent_bic()?.map(Into::into),
                 _ => self.cursor.skip()?,
             }
         }
@@ -373,7 +374,7 @@ impl<'a> CamtReader<'a> {
     }
 
     /// `Id/IBAN` or `Id/Othr/Id` (or any other `Id` form's text).
-    fn account_id(&mut self) -> Result<(Option<String>, Option<String>), ParseError> {
+    fn account_id<T: StoredText>(&mut self) -> Result<(Option<T>, Option<T>), ParseError> {
         let mut iban = None;
         let mut other = None;
         while let Some(child) = self.cursor.next_child()? {
@@ -392,7 +393,7 @@ impl<'a> CamtReader<'a> {
                 _ => {
                     let text = self.cursor.deep_text()?;
                     if other.is_none() && !text.is_empty() {
-                        other = Some(text);
+                        other = Some(T::from(text));
                     }
                 }
             }
@@ -401,7 +402,7 @@ impl<'a> CamtReader<'a> {
     }
 
     /// The BIC of an agent: `FinInstnId/BIC` (v02) or `FinInstnId/BICFI`.
-    fn agent_bic(&mut self) -> Result<Option<String>, ParseError> {
+    fn agent_bic(&mut self) -> Result<Option<Text>, ParseError> {
         let mut bic = None;
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
@@ -497,7 +498,7 @@ impl<'a> CamtReader<'a> {
             kind: BalanceKind::from_code(&code),
             date,
             amount: money.amount * sign,
-            currency: money.currency,
+            currency: money.currency.into(),
         }))
     }
 
@@ -559,18 +560,18 @@ impl<'a> CamtReader<'a> {
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
                 "NbOfNtries" => {
-                    let text = self.cursor.text()?;
+                    let text: String = self.cursor.text()?;
                     count = Some(text.parse::<u64>().map_err(|_| {
                         self.cursor
                             .error_at("NbOfNtries", format!("expected a count, found {text:?}"))
                     })?);
                 }
                 "Sum" => {
-                    let text = self.cursor.text()?;
+                    let text: String = self.cursor.text()?;
                     sum = Some(parse_amount(&text).map_err(|m| self.cursor.error_at("Sum", m))?);
                 }
                 "TtlNetNtryAmt" => {
-                    let text = self.cursor.text()?;
+                    let text: String = self.cursor.text()?;
                     net = Some(
                         parse_amount(&text)
                             .map_err(|m| self.cursor.error_at("TtlNetNtryAmt", m))?,
@@ -581,7 +582,7 @@ impl<'a> CamtReader<'a> {
                     while let Some(field) = self.cursor.next_child()? {
                         match field.name {
                             "Amt" => {
-                                let text = self.cursor.text()?;
+                                let text: String = self.cursor.text()?;
                                 net = Some(
                                     parse_amount(&text)
                                         .map_err(|m| self.cursor.error_at("Amt", m))?,
@@ -655,7 +656,7 @@ impl<'a> CamtReader<'a> {
                 "entry amount {} has no Ccy; the account currency {fallback:?} is used",
                 money.amount
             ));
-            fallback
+            fallback.into()
         } else {
             money.currency
         };
@@ -883,7 +884,7 @@ impl<'a> CamtReader<'a> {
                     while let Some(field) = self.cursor.next_child()? {
                         match field.name {
                             "NbOfTxs" => {
-                                let text = self.cursor.text()?;
+                                let text: String = self.cursor.text()?;
                                 entry.batch_count = text.parse().ok();
                             }
                             _ => self.cursor.skip()?,
@@ -995,7 +996,7 @@ impl<'a> CamtReader<'a> {
             match child.name {
                 "AcctSvcrRef" => transaction.bank_ref = non_empty(self.cursor.text()?),
                 "EndToEndId" => {
-                    let text = self.cursor.text()?;
+                    let text: String = self.cursor.text()?;
                     // NOTPROVIDED is the schema's way of saying "none".
                     if text != "NOTPROVIDED" {
                         transaction.end_to_end_id = non_empty(text);
@@ -1044,7 +1045,7 @@ impl<'a> CamtReader<'a> {
         while let Some(child) = self.cursor.next_child()? {
             match child.name {
                 "Ustrd" => {
-                    let text = self.cursor.text()?;
+                    let text: String = self.cursor.text()?;
                     if !text.is_empty() {
                         transaction.remittance_lines.push(text);
                     }
@@ -1069,7 +1070,7 @@ impl<'a> CamtReader<'a> {
                             "Nb" => doc.number = non_empty(self.cursor.text()?),
                             "RltdDt" => {
                                 // v02: a date; v10+: `RltdDt/Dt`.
-                                let text = self.cursor.text()?;
+                                let text: String = self.cursor.text()?;
                                 doc.date = non_empty(text);
                             }
                             _ => self.cursor.skip()?,
@@ -1099,7 +1100,7 @@ impl<'a> CamtReader<'a> {
                                                 Some(self.cursor.money(&part)?)
                                         }
                                         "Rsn" | "AddtlInf" => {
-                                            let text = self.cursor.text()?;
+                                            let text: String = self.cursor.text()?;
                                             if amounts.adjustment_reason.is_none() {
                                                 amounts.adjustment_reason = non_empty(text);
                                             }
@@ -1133,14 +1134,14 @@ impl<'a> CamtReader<'a> {
                     }
                     if let Some(reference) = reference {
                         transaction.creditor_references.push(CreditorReference {
-                            kind,
+                            kind: kind.map(Into::into),
                             reference,
                             issuer,
                         });
                     }
                 }
                 "AddtlRmtInf" => {
-                    let text = self.cursor.text()?;
+                    let text: String = self.cursor.text()?;
                     if !text.is_empty() {
                         transaction.additional_remittance.push(text);
                     }
@@ -1179,8 +1180,12 @@ fn set(
     }
 }
 
-fn non_empty(text: String) -> Option<String> {
-    if text.is_empty() { None } else { Some(text) }
+fn non_empty<T: From<String>>(text: String) -> Option<T> {
+    if text.is_empty() {
+        None
+    } else {
+        Some(text.into())
+    }
 }
 
 fn status_of(code: &str) -> EntryStatus {

@@ -24,7 +24,7 @@ use rust_decimal::Decimal;
 use crate::error::{Location, ParseError};
 use crate::model::{
     Account, Balance, BalanceKind, BankTxCode, Charge, CreditorReference, Entry, EntryStatus,
-    Format, Money, Statement, Transaction,
+    Format, Money, Statement, Text, Transaction,
 };
 use crate::parse::{
     assign_line_ids, balance_warning, collapse_repeats, decode_text, non_empty, numbered_lines,
@@ -242,14 +242,14 @@ impl OpenEntry {
             // the creditor of a direct debit in `NPY`.
             match beneficiary {
                 Some(name) => {
-                    transaction.creditor.name = Some(name);
-                    transaction.debtor.name = payer;
+                    transaction.creditor.name = Some(name.into());
+                    transaction.debtor.name = payer.map(Into::into);
                 }
-                None => transaction.creditor.name = payer,
+                None => transaction.creditor.name = payer.map(Into::into),
             }
         } else {
-            transaction.debtor.name = payer;
-            transaction.creditor.name = beneficiary;
+            transaction.debtor.name = payer.map(Into::into);
+            transaction.creditor.name = beneficiary.map(Into::into);
         }
         entry
     }
@@ -540,18 +540,18 @@ impl Reader<'_> {
         let block = self.current.as_mut().expect("open block");
         let currency = Self::currency(block, record);
         let entry = Entry {
-            line_id: String::new(),
+            line_id: Text::default(),
             bank_ref: non_empty(record.trimmed(105, 120)),
-            entry_ref: non_empty(entry_number).filter(|n| n.bytes().any(|b| b != b'0')),
+            entry_ref: non_empty::<Text>(entry_number).filter(|n| n.bytes().any(|b| b != b'0')),
             status: EntryStatus::Booked,
             booking_date: Some(booking_date),
             value_date,
             amount,
-            currency,
+            currency: currency.into(),
             reversal: false,
             bank_tx_code: BankTxCode {
                 proprietary: non_empty(operation_code),
-                proprietary_issuer: (!operation_code.is_empty()).then(|| "CFONB".to_string()),
+                proprietary_issuer: (!operation_code.is_empty()).then(|| Text::from("CFONB")),
                 ..BankTxCode::default()
             },
             batch_count: None,
@@ -644,9 +644,10 @@ impl Reader<'_> {
                 balance.currency.clone_from(&currency);
             }
         }
+        let currency_text = Text::from(currency.as_str());
         for entry in &mut statement.entries {
             if entry.currency.is_empty() {
-                entry.currency.clone_from(&currency);
+                entry.currency.clone_from(&currency_text);
             }
         }
         let iso = |date: Option<NaiveDate>| date.map(|d| d.format("%Y-%m-%d").to_string());
@@ -677,18 +678,18 @@ fn apply_complement(
 ) -> Result<Option<String>, FieldError> {
     let trimmed = text.trim();
     let transaction = &mut open.entry.transaction;
-    let append = |slot: &mut Option<String>, value: &str| {
+    fn append<T: for<'a> From<&'a str> + std::fmt::Write>(slot: &mut Option<T>, value: &str) {
         if value.is_empty() {
             return;
         }
         match slot {
             Some(existing) => {
-                existing.push(' ');
-                existing.push_str(value);
+                let _ = existing.write_char(' ');
+                let _ = existing.write_str(value);
             }
-            None => *slot = Some(value.to_string()),
+            None => *slot = Some(T::from(value)),
         }
-    };
+    }
     match qualifier {
         // Free text: `LIB` (label), `LCC` / `LC2` (unstructured remittance).
         "LIB" | "LCC" | "LC2" => {
@@ -702,7 +703,7 @@ fn apply_complement(
             if !reference.is_empty() {
                 transaction.creditor_references.push(CreditorReference {
                     kind: None,
-                    reference,
+                    reference: reference.into(),
                     issuer: None,
                 });
             }
@@ -737,7 +738,7 @@ fn apply_complement(
             let purpose = chars(text, 35, 70).trim();
             if !reference.is_empty() {
                 if transaction.end_to_end_id.is_none() {
-                    transaction.end_to_end_id = Some(reference.to_string());
+                    transaction.end_to_end_id = Some(reference.into());
                 } else {
                     transaction.remittance_lines.push(reference.to_string());
                 }
@@ -749,7 +750,7 @@ fn apply_complement(
         "REF" => {
             if !trimmed.is_empty() {
                 match &transaction.bank_ref {
-                    None => transaction.bank_ref = Some(trimmed.to_string()),
+                    None => transaction.bank_ref = Some(trimmed.into()),
                     Some(_) => push_info(transaction, format!("bank reference {trimmed}")),
                 }
             }
@@ -855,7 +856,10 @@ fn original_money(text: &str) -> Result<Money, FieldError> {
     } else {
         signed_amount(amount_text, decimals)?
     };
-    Ok(Money { amount, currency })
+    Ok(Money {
+        amount,
+        currency: currency.into(),
+    })
 }
 
 /// A CFONB amount: 13 digits then one character holding the last digit

@@ -193,11 +193,11 @@ pub fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
 }
 
 /// `None` for an empty text, else the text.
-pub fn non_empty(text: &str) -> Option<String> {
+pub fn non_empty<T: for<'a> From<&'a str>>(text: &str) -> Option<T> {
     if text.is_empty() {
         None
     } else {
-        Some(text.to_string())
+        Some(T::from(text))
     }
 }
 
@@ -273,6 +273,6 @@ pub fn assign_line_ids(statement: &mut Statement) {
         id.push_str(&prefix);
         id.push('-');
         let _ = write!(id, "{}", index + 1);
-        entry.line_id = id;
+        entry.line_id = id.into();
     }
 }

@@ -28,7 +28,7 @@ use rust_decimal::Decimal;
 use crate::error::{Location, ParseError};
 use crate::model::{
     Account, Balance, BalanceKind, BankTxCode, Charge, DeclaredTotals, Entry, EntryStatus, Format,
-    Money, Party, Statement, Transaction,
+    Money, Party, Statement, Text, Transaction,
 };
 use crate::money::parse_amount_with;
 use crate::parse::{assign_line_ids, balance_warning, collapse_repeats};
@@ -335,7 +335,7 @@ impl Reader<'_> {
                     .push("statement has no :62F:/:62M: closing balance".to_string());
             }
         }
-        let currency = statement.currency().unwrap_or("").to_string();
+        let currency = Text::from(statement.currency().unwrap_or(""));
         for entry in &mut statement.entries {
             entry.currency.clone_from(&currency);
         }
@@ -535,19 +535,18 @@ impl Reader<'_> {
                 supplementary.push(extra.trim_end());
             }
         }
-        let currency = String::new();
         entries.push(Entry {
-            line_id: String::new(),
+            line_id: Text::default(),
             bank_ref: non_empty(parsed.bank_ref),
             entry_ref: non_empty(parsed.customer_ref).filter(|r| r != "NONREF"),
             status: EntryStatus::Booked,
             booking_date,
             value_date: Some(value_date),
             amount: parsed.amount * parsed.sign,
-            currency,
+            currency: Text::default(),
             reversal: parsed.reversal,
             bank_tx_code: BankTxCode {
-                proprietary: Some(parsed.transaction_type.to_string()),
+                proprietary: Some(parsed.transaction_type.into()),
                 ..BankTxCode::default()
             },
             batch_count: None,
@@ -562,7 +561,7 @@ impl Reader<'_> {
             let codes = slash_codes(&details);
             apply_slash_codes(entry, &codes);
         } else if !details.is_empty() {
-            entry.additional_info = Some(supplementary.join(" "));
+            entry.additional_info = Some(supplementary.join(" ").into());
         }
         Ok(warnings
             .into_iter()
@@ -654,7 +653,7 @@ fn parse_count_amount(text: &str, warnings: &mut Vec<String>) -> Result<(u64, Mo
         count,
         Money {
             amount,
-            currency: currency.to_string(),
+            currency: currency.into(),
         },
     ))
 }
@@ -828,12 +827,12 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
     })
 }
 
-fn non_empty(text: &str) -> Option<String> {
+fn non_empty<T: for<'a> From<&'a str>>(text: &str) -> Option<T> {
     let text = text.trim();
     if text.is_empty() {
         None
     } else {
-        Some(text.to_string())
+        Some(T::from(text))
     }
 }
 
@@ -1099,7 +1098,7 @@ fn currency_amount(text: &str) -> Option<Money> {
         .ok()?;
     Some(Money {
         amount,
-        currency: currency.to_ascii_uppercase(),
+        currency: currency.to_ascii_uppercase().into(),
     })
 }
 
@@ -1120,7 +1119,7 @@ fn apply_slash_codes(entry: &mut Entry, codes: &[(&str, &str)]) {
         }
         match *code {
             "EREF" if value_trimmed != "NOTPROVIDED" => {
-                transaction.end_to_end_id = Some(value_trimmed.to_string());
+                transaction.end_to_end_id = Some(value_trimmed.into());
             }
             "REMI" => {
                 let text = value_trimmed
@@ -1134,8 +1133,8 @@ fn apply_slash_codes(entry: &mut Entry, codes: &[(&str, &str)]) {
                     transaction
                         .creditor_references
                         .push(crate::model::CreditorReference {
-                            kind: Some("SCOR".to_string()),
-                            reference: structured.trim_matches('/').to_string(),
+                            kind: Some("SCOR".into()),
+                            reference: structured.trim_matches('/').into(),
                             issuer: None,
                         });
                 } else {
@@ -1149,25 +1148,25 @@ fn apply_slash_codes(entry: &mut Entry, codes: &[(&str, &str)]) {
                 let mut parts = value_trimmed.split('/');
                 if let Some(account) = parts.next().filter(|a| !a.is_empty()) {
                     if looks_like_iban(account) {
-                        party.iban = Some(account.to_string());
+                        party.iban = Some(account.into());
                     } else {
-                        party.account_other = Some(account.to_string());
+                        party.account_other = Some(account.into());
                     }
                 }
                 if let Some(bic) = parts.next().filter(|b| !b.is_empty()) {
-                    party.bic = Some(bic.to_string());
+                    party.bic = Some(bic.into());
                 }
                 if let Some(name) = parts.next().filter(|n| !n.is_empty()) {
-                    party.name = Some(name.to_string());
+                    party.name = Some(name.into());
                 }
             }
-            "IBAN" => party.iban = Some(value_trimmed.to_string()),
-            "BIC" => party.bic = Some(value_trimmed.to_string()),
-            "NAME" if party.name.is_none() => party.name = Some(value_trimmed.to_string()),
+            "IBAN" => party.iban = Some(value_trimmed.into()),
+            "BIC" => party.bic = Some(value_trimmed.into()),
+            "NAME" if party.name.is_none() => party.name = Some(value_trimmed.into()),
             // Usually `//NAME/...` follows as its own code; a plain value is
             // the name.
             "ORDP" | "BENM" if party.name.is_none() && !value_trimmed.contains('/') => {
-                party.name = Some(value_trimmed.to_string());
+                party.name = Some(value_trimmed.into());
             }
             "MARF" | "MREF" => transaction.more_mut().mandate_id = Some(value_trimmed.to_string()),
             "KREF" | "PREF" => {
@@ -1195,7 +1194,7 @@ fn apply_slash_codes(entry: &mut Entry, codes: &[(&str, &str)]) {
             }
             "ULTD" => {
                 transaction.ultimate_debtor =
-                    Some(value_trimmed.split('/').next().unwrap_or("").to_string())
+                    Some(value_trimmed.split('/').next().unwrap_or("").into())
             }
             "ULTC" | "ULTB" => {
                 transaction.more_mut().ultimate_creditor =
@@ -1240,8 +1239,8 @@ fn german_subfields(text: &str, separator: char, credit: bool, entry: &mut Entry
     let transaction = &mut entry.transaction;
     let code = &text[..3];
     let more = transaction.more_mut();
-    more.bank_tx_code.proprietary = Some(code.to_string());
-    more.bank_tx_code.proprietary_issuer = Some("GVC".to_string());
+    more.bank_tx_code.proprietary = Some(code.into());
+    more.bank_tx_code.proprietary_issuer = Some("GVC".into());
     let mut purpose = String::new();
     let mut party = Party::default();
     let mut name = String::new();
@@ -1254,13 +1253,13 @@ fn german_subfields(text: &str, separator: char, credit: bool, entry: &mut Entry
             | "62" | "63" => {
                 purpose.push_str(value);
             }
-            "30" if !value.trim().is_empty() => party.bic = Some(value.trim().to_string()),
+            "30" if !value.trim().is_empty() => party.bic = Some(value.trim().into()),
             "31" => {
                 let account = value.trim();
                 if looks_like_iban(account) {
-                    party.iban = Some(account.to_string());
+                    party.iban = Some(account.into());
                 } else if !account.is_empty() {
-                    party.account_other = Some(account.to_string());
+                    party.account_other = Some(account.into());
                 }
             }
             "32" | "33" => name.push_str(value),
@@ -1268,7 +1267,7 @@ fn german_subfields(text: &str, separator: char, credit: bool, entry: &mut Entry
         }
     }
     if !name.trim().is_empty() {
-        party.name = Some(name.trim().to_string());
+        party.name = Some(name.trim().into());
     }
     sepa_purpose(&purpose, transaction);
     let side = if credit {
@@ -1318,19 +1317,17 @@ fn sepa_purpose(purpose: &str, transaction: &mut Transaction) {
             continue;
         }
         match *tag {
-            "EREF+" if value != "NOTPROVIDED" => {
-                transaction.end_to_end_id = Some(value.to_string())
-            }
+            "EREF+" if value != "NOTPROVIDED" => transaction.end_to_end_id = Some(value.into()),
             "KREF+" => transaction.more_mut().payment_information_id = Some(value.to_string()),
             "MREF+" => transaction.more_mut().mandate_id = Some(value.to_string()),
             "SVWZ+" => transaction.remittance_lines.push(value.to_string()),
-            "ABWA+" => transaction.ultimate_debtor = Some(value.to_string()),
+            "ABWA+" => transaction.ultimate_debtor = Some(value.into()),
             "ABWE+" => transaction.more_mut().ultimate_creditor = Some(value.to_string()),
             "OAMT+" => {
                 if let Ok(amount) = parse_amount_with(value, ',') {
                     transaction.instructed_amount = Some(Money {
                         amount,
-                        currency: String::new(),
+                        currency: Text::default(),
                     });
                 }
             }
@@ -1397,13 +1394,13 @@ fn free_text_labels(text: &str, entry: &mut Entry) {
             &mut entry.transaction.creditor
         };
         if side.name.is_none() {
-            side.name = Some(name);
+            side.name = Some(name.into());
         }
     }
     if let Some(reference) = value(2)
         && entry.transaction.end_to_end_id.is_none()
     {
-        entry.transaction.end_to_end_id = Some(reference);
+        entry.transaction.end_to_end_id = Some(reference.into());
     }
 }
 

@@ -90,7 +90,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<RemittanceAdvice>, ParseE
                     payment_reference,
                     payment_amount: Some(Money {
                         amount: payment_amount,
-                        currency,
+                        currency: currency.into(),
                     }),
                     payment_date: Some(payment_date),
                     lines: vec![advice_line],

@@ -146,7 +146,7 @@ impl<'a> RemtReader<'a> {
                     }
                 }
                 "Ustrd" => {
-                    let text = self.cursor.text()?;
+                    let text: String = self.cursor.text()?;
                     if !text.is_empty() {
                         advice
                             .warnings
@@ -160,13 +160,13 @@ impl<'a> RemtReader<'a> {
                                 while let Some(reference) = self.cursor.next_child()? {
                                     match reference.name {
                                         "EndToEndId" => {
-                                            let text = self.cursor.text()?;
+                                            let text: String = self.cursor.text()?;
                                             if !text.is_empty() && text != "NOTPROVIDED" {
                                                 advice.payment_reference = Some(text);
                                             }
                                         }
                                         "InstrId" | "UETR" | "TxId" => {
-                                            let text = self.cursor.text()?;
+                                            let text: String = self.cursor.text()?;
                                             if advice.payment_reference.is_none()
                                                 && !text.is_empty()
                                             {
@@ -207,7 +207,7 @@ impl<'a> RemtReader<'a> {
                 let currency = String::new();
                 advice.payment_amount = Some(Money {
                     amount: total,
-                    currency,
+                    currency: currency.into(),
                 });
                 advice
                     .warnings
@@ -219,7 +219,7 @@ impl<'a> RemtReader<'a> {
 
     /// One `Strd`: a referred document and its amounts.
     fn structured(&mut self, warnings: &mut Vec<String>) -> Result<Option<AdviceLine>, ParseError> {
-        let mut number = None;
+        let mut number: Option<String> = None;
         let mut line = AdviceLine {
             invoice_ref: String::new(),
             paid_amount: None,

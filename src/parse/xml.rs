@@ -107,6 +107,12 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
 }
 
 /// An element the cursor has just entered.
+/// What element text is stored as: a `String`, or a model [`Text`](crate::model::Text),
+/// built straight from the borrowed input when it is short.
+pub trait StoredText: From<String> + for<'t> From<&'t str> + AsRef<str> {}
+
+impl<T: From<String> + for<'t> From<&'t str> + AsRef<str>> StoredText for T {}
+
 pub struct Open<'a> {
     /// Local name: `Ntry` for `<camt:Ntry>`.
     pub name: &'a str,
@@ -280,8 +286,11 @@ impl<'a> Cursor<'a> {
 
     /// The text content of the element just entered, trimmed; the element
     /// is closed. Child elements inside it are skipped.
-    pub fn text(&mut self) -> Result<String, ParseError> {
-        self.collect_text(false).map(Cow::into_owned)
+    pub fn text<T: StoredText>(&mut self) -> Result<T, ParseError> {
+        Ok(match self.collect_text(false)? {
+            Cow::Borrowed(text) => T::from(text),
+            Cow::Owned(text) => T::from(text),
+        })
     }
 
     /// Like `text`, borrowed from the input when it can be (no entity, no
@@ -410,7 +419,10 @@ impl<'a> Cursor<'a> {
         let currency = open.attribute("Ccy").unwrap_or_default();
         let text = self.text_cow()?;
         let amount = parse_amount(&text).map_err(|message| self.error_at(open.name, message))?;
-        Ok(Money { amount, currency })
+        Ok(Money {
+            amount,
+            currency: currency.into(),
+        })
     }
 
     /// An amount given directly (`<RmtdAmt Ccy="EUR">`) or in an `Amt`,
@@ -434,7 +446,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A party's name: `Nm` (v02) or `Pty/Nm` (v08+); an empty name is none.
-    pub fn party_name(&mut self) -> Result<Option<String>, ParseError> {
+    pub fn party_name<T: StoredText>(&mut self) -> Result<Option<T>, ParseError> {
         let mut name = None;
         while let Some(child) = self.next_child()? {
             match child.name {
@@ -446,6 +458,6 @@ impl<'a> Cursor<'a> {
                 _ => self.skip()?,
             }
         }
-        Ok(name.filter(|n| !n.is_empty()))
+        Ok(name.filter(|n: &T| !n.as_ref().is_empty()))
     }
 }

@@ -145,7 +145,7 @@ fn every_statement_parses_with_the_intended_lines() {
                     .unwrap_or_else(|| panic!("{path}: {bank_ref} is not in truth.csv"));
                 assert_eq!(entry.amount, amount(&row["amount"]), "{path} {bank_ref}");
                 assert_eq!(entry.currency, "EUR");
-                assert!(seen.insert(bank_ref.clone()), "{bank_ref} twice");
+                assert!(seen.insert(bank_ref.to_string()), "{bank_ref} twice");
                 check_evidence(path, entry, row);
             }
         }

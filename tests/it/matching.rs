@@ -68,7 +68,7 @@ impl L {
         let instructed = self
             .instructed
             .split_once(' ')
-            .map(|(currency, amount)| (amount.parse().unwrap(), currency.to_string()));
+            .map(|(currency, amount)| (amount.parse().unwrap(), currency.into()));
         let rate: Vec<&str> = self.rate.split_whitespace().collect();
         let currency = |at: usize| rate.get(at).filter(|c| **c != "-").map(|c| c.to_string());
         Some(Box::new(Conversion {
@@ -83,18 +83,18 @@ impl L {
     fn to_line(&self) -> Line {
         let date = NaiveDate::from_ymd_opt(2026, 3, self.day);
         Line {
-            line_id: self.id.to_string(),
-            bank_ref: format!("REF-{}", self.id),
+            line_id: self.id.into(),
+            bank_ref: format!("REF-{}", self.id).into(),
             detail: None,
             value_date: date,
             booking_date: date,
             amount: self.amount.parse().unwrap(),
-            currency: self.currency.to_string(),
+            currency: self.currency.into(),
             entry_amount: self.amount.parse().unwrap(),
-            payer_name: self.payer.to_string(),
+            payer_name: self.payer.into(),
             payer_iban: self.iban.to_string(),
             remittance_text: self.text.to_string(),
-            end_to_end_id: self.end_to_end.to_string(),
+            end_to_end_id: self.end_to_end.into(),
             creditor_references: Vec::new(),
             referred_documents: Vec::new(),
             other_text: String::new(),

@@ -288,21 +288,23 @@ pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
             });
         }
         lines.push(Line {
-            line_id: format!("s-{n}"),
-            bank_ref: format!("B{n}"),
+            line_id: format!("s-{n}").into(),
+            bank_ref: format!("B{n}").into(),
             detail: None,
             value_date: Some(date(spec.day)),
             booking_date: Some(date(spec.day)),
             amount,
             currency: "EUR".into(),
             entry_amount: amount,
-            payer_name: payer.map_or("INCONNU".into(), |c| c.name.to_uppercase()),
+            payer_name: payer.map_or("INCONNU".into(), |c| c.name.to_uppercase().into()),
             payer_iban: match payer {
                 Some(c) if spec.with_iban => c.ibans[0].clone(),
                 _ => String::new(),
             },
             remittance_text: text.join(" "),
-            end_to_end_id: spec.e2e.map_or(String::new(), |e| format!("E2E{e}")),
+            end_to_end_id: spec
+                .e2e
+                .map_or(Default::default(), |e| format!("E2E{e}").into()),
             creditor_references: Vec::new(),
             referred_documents: Vec::new(),
             other_text: String::new(),
@@ -318,7 +320,7 @@ pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
                     Box::new(Conversion {
                         instructed: Some((
                             (amount.abs() * Decimal::new(permille as i64, 3)).round_dp(2),
-                            "USD".to_string(),
+                            "USD".into(),
                         )),
                         rate: None,
                         source: None,
