@@ -21,13 +21,18 @@ pub const AMOUNT_INTEGER_DIGITS_MAX: usize = 18;
 /// Parses `123`, `123.45`, `-0.5`, `.5`, `5.`. The decimal separator is
 /// `sep` (`.` for XML and CSV, `,` for MT940).
 pub fn parse_amount_with(text: &str, sep: char) -> Result<Decimal, String> {
-    let trimmed = text.trim();
+    let trimmed = crate::parse::TrimAscii::trim_fast(text);
     let (negative, digits) = match trimmed.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
     };
-    let (integer, fraction) = match digits.split_once(sep) {
-        Some((i, f)) => (i, f),
+    let at = if sep.is_ascii() {
+        digits.bytes().position(|b| char::from(b) == sep)
+    } else {
+        digits.find(sep)
+    };
+    let (integer, fraction) = match at {
+        Some(at) => (&digits[..at], &digits[at + sep.len_utf8()..]),
         None => (digits, ""),
     };
     // `xs:decimal` allows `.5` and `5.`; so do banks.

@@ -258,21 +258,88 @@ pub fn assign_line_ids(statement: &mut Statement) {
     ] {
         field(value.as_deref().unwrap_or(""));
     }
+    // The same text as `format!` gives, written into one buffer.
+    let mut text = String::new();
     for balance in &statement.balances {
-        field(&format!("{:?}", balance.kind));
-        field(&balance.date.map(|d| d.to_string()).unwrap_or_default());
-        field(&balance.amount.to_string());
+        text.clear();
+        let _ = write!(text, "{:?}", balance.kind);
+        field(&text);
+        text.clear();
+        if let Some(date) = balance.date {
+            let _ = write!(text, "{date}");
+        }
+        field(&text);
+        text.clear();
+        let _ = write!(text, "{}", balance.amount);
+        field(&text);
     }
     let digest = hasher.finalize();
     let mut prefix = String::with_capacity(12);
     for byte in &digest[..6] {
-        prefix.push_str(&format!("{byte:02x}"));
+        let _ = write!(prefix, "{byte:02x}");
     }
     for (index, entry) in statement.entries.iter_mut().enumerate() {
-        let mut id = String::with_capacity(prefix.len() + 8);
-        id.push_str(&prefix);
-        id.push('-');
-        let _ = write!(id, "{}", index + 1);
-        entry.line_id = id.into();
+        // 12 + 1 + up to 10 digits: kept inline, never allocated.
+        // The id is built on the stack, then made a `Text` in one go.
+        let mut id = [0u8; 64];
+        id[..prefix.len()].copy_from_slice(prefix.as_bytes());
+        id[prefix.len()] = b'-';
+        let digits = (index + 1).ilog10() as usize + 1;
+        let end = prefix.len() + 1 + digits;
+        let mut number = index + 1;
+        for at in (prefix.len() + 1..end).rev() {
+            id[at] = b'0' + (number % 10) as u8;
+            number /= 10;
+        }
+        // Hex digits, '-' and decimal digits: ASCII.
+        entry.line_id = crate::model::Text::from_utf8(&id[..end]).expect("ASCII line id");
+    }
+}
+
+/// `str::trim` and `str::trim_end` with the ASCII blanks stripped byte by
+/// byte: the same result (Unicode's other white space is still stripped,
+/// by `str::trim`, when the text starts or ends outside ASCII), without
+/// decoding every character of the short fields the parsers trim by the
+/// million.
+pub trait TrimAscii {
+    fn trim_fast(&self) -> &str;
+    fn trim_end_fast(&self) -> &str;
+}
+
+/// The ASCII characters `char::is_whitespace` accepts.
+fn is_ascii_blank(byte: u8) -> bool {
+    matches!(byte, b'\t'..=b'\r' | b' ')
+}
+
+impl TrimAscii for str {
+    fn trim_fast(&self) -> &str {
+        let bytes = self.as_bytes();
+        let start = bytes
+            .iter()
+            .position(|b| !is_ascii_blank(*b))
+            .unwrap_or(bytes.len());
+        let end = bytes
+            .iter()
+            .rposition(|b| !is_ascii_blank(*b))
+            .map_or(start, |last| last + 1);
+        // Both ends are ASCII or the text's ends: char boundaries.
+        let text = &self[start..end];
+        match (text.as_bytes().first(), text.as_bytes().last()) {
+            (Some(first), Some(last)) if !first.is_ascii() || !last.is_ascii() => text.trim(),
+            _ => text,
+        }
+    }
+
+    fn trim_end_fast(&self) -> &str {
+        let bytes = self.as_bytes();
+        let end = bytes
+            .iter()
+            .rposition(|b| !is_ascii_blank(*b))
+            .map_or(0, |last| last + 1);
+        let text = &self[..end];
+        match text.as_bytes().last() {
+            Some(last) if !last.is_ascii() => text.trim_end(),
+            _ => text,
+        }
     }
 }

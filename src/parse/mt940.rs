@@ -8,7 +8,8 @@
 //! several messages per file, LF / CRLF / CR / `@@` separators and a missing
 //! final newline are all read the same way.
 //!
-//! `:61:` and the balances are parsed with nom, strictly: an impossible date
+//! The balances are parsed with nom and `:61:` on its bytes (its head is
+//! fixed width), both strictly: an impossible date
 //! (February 30) or a `:61:` cut short is an error naming the line. `:86:`
 //! is decoded by dialect (`dialect_86`): slash codes (`/EREF/`, `/REMI/`,
 //! `/CNTP/`... ING, ABN AMRO, Rabobank), German `?NN` sub-fields with SEPA
@@ -21,8 +22,7 @@ use chrono::NaiveDate;
 use nom::IResult;
 use nom::Parser;
 use nom::bytes::complete::{take_while, take_while_m_n};
-use nom::character::complete::{anychar, char};
-use nom::combinator::opt;
+use nom::character::complete::anychar;
 use rust_decimal::Decimal;
 
 use crate::error::{Location, ParseError};
@@ -31,7 +31,7 @@ use crate::model::{
     Money, Party, Statement, Text, Transaction,
 };
 use crate::money::parse_amount_with;
-use crate::parse::{assign_line_ids, balance_warning, collapse_repeats};
+use crate::parse::{TrimAscii, assign_line_ids, balance_warning, collapse_repeats};
 
 /// Longest line accepted: 100,000 bytes. SWIFT lines are at most 65
 /// characters and real files stay under a few hundred; a longer "line" is a
@@ -56,6 +56,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>)
         file_warnings,
         message_type: None,
         spare_entries: Vec::new(),
+        scratch: String::new(),
     };
     // The field being read: its tag and first line number, and its lines
     // (one buffer for the whole file).
@@ -93,7 +94,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>)
             }
         }
         // A tag broken after its first colon (`:` alone, then `86:...`).
-        if line.trim_end() == ":" {
+        if line.trim_end_fast() == ":" {
             pending_colon = true;
             continue;
         }
@@ -108,7 +109,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<(Vec<Statement>, Vec<String>)
             lines.push(rest);
             continue;
         }
-        let trimmed = line.trim_end();
+        let trimmed = line.trim_end_fast();
         if trimmed == "-"
             || trimmed.starts_with("-}")
             || (trimmed.starts_with('-') && trimmed.len() <= 4 && field.is_some())
@@ -272,6 +273,8 @@ struct Reader<'s> {
     message_type: Option<String>,
     /// The emptied line buffer of the last statement, for the next one.
     spare_entries: Vec<Entry>,
+    /// Where a multi-line `:86:` is joined (one buffer for the whole file).
+    scratch: String,
 }
 
 impl Reader<'_> {
@@ -348,22 +351,22 @@ impl Reader<'_> {
 
     fn field(&mut self, field: RawField) -> Result<(), ParseError> {
         let line = field.line;
-        let first = field.lines[0].trim_end();
+        let first = field.lines[0].trim_end_fast();
         match field.tag {
             "20" => {
                 self.finish_statement()?;
-                self.start_statement(first.trim().to_string());
+                self.start_statement(first.trim_fast().to_string());
             }
             "21" => {
                 let builder = self.builder(line, "21");
-                builder.statement.message_id = Some(first.trim().to_string());
+                builder.statement.message_id = Some(first.trim_fast().to_string());
             }
             "25" => {
                 let account = account_of(&joined(field.lines, ""));
                 self.builder(line, "25").statement.account = account;
             }
             "28" | "28C" => {
-                let text = first.trim();
+                let text = first.trim_fast();
                 let builder = self.builder(line, field.tag);
                 match text.split_once('/') {
                     Some((sequence, page)) => {
@@ -374,7 +377,7 @@ impl Reader<'_> {
                 }
             }
             "60F" | "60M" | "62F" | "62M" | "64" | "65" => {
-                let balance = parse_balance(first.trim())
+                let balance = parse_balance(first.trim_fast())
                     .map_err(|message| self.error(line, format!(":{}: {message}", field.tag)))?;
                 let kind = match field.tag {
                     "60F" | "60M" => BalanceKind::OpeningBooked,
@@ -413,31 +416,33 @@ impl Reader<'_> {
                 return Ok(());
             }
             "86" => {
+                let mut scratch = std::mem::take(&mut self.scratch);
                 let builder = self.builder(line, "86");
                 if builder.entry_open
                     && let Some(entry) = builder.entries.last_mut()
                 {
-                    apply_86(entry, field.lines);
-                    return Ok(());
+                    apply_86(entry, field.lines, &mut scratch);
+                } else {
+                    // Information to the account owner at statement level.
+                    builder
+                        .statement
+                        .information
+                        .push(joined(field.lines, " ").trim_fast().to_string());
                 }
-                // Information to the account owner at statement level.
-                builder
-                    .statement
-                    .information
-                    .push(joined(field.lines, " ").trim().to_string());
+                self.scratch = scratch;
                 return Ok(());
             }
             "13" | "13D" => {
                 let builder = self.builder(line, field.tag);
                 builder.mt942 = true;
-                builder.statement.created_at = Some(first.trim().to_string());
+                builder.statement.created_at = Some(first.trim_fast().to_string());
             }
             "34F" => {
                 let builder = self.builder(line, "34F");
                 builder.mt942 = true;
                 // `EUR0,`: the floor limit's currency is the account's.
                 let currency = first
-                    .trim()
+                    .trim_fast()
                     .get(..3)
                     .filter(|c| c.bytes().all(|b| b.is_ascii_alphabetic()));
                 if builder.statement.account.currency.is_none() {
@@ -445,7 +450,7 @@ impl Reader<'_> {
                 }
             }
             "90D" | "90C" => {
-                let text = first.trim();
+                let text = first.trim_fast();
                 let mut warnings = Vec::new();
                 let (count, money) = parse_count_amount(text, &mut warnings)
                     .map_err(|message| self.error(line, format!(":{}: {message}", field.tag)))?;
@@ -492,15 +497,15 @@ impl Reader<'_> {
         let error =
             |line: u64, message: String| ParseError::new(source, Location::Line(line), message);
         let line = field.line;
-        let first = field.lines[0].trim_end();
+        let first = field.lines[0].trim_end_fast();
         // A `:61:` wrapped before its transaction type (seen in Sparkasse
         // exports) is read with its second line joined.
         let wrapped: String;
         let (parsed, lines_used) = match statement_line(first) {
             Ok(parsed) => (parsed, 1),
             Err(message) => match field.lines.get(1) {
-                Some(next) if !next.trim().is_empty() => {
-                    wrapped = format!("{first}{}", next.trim());
+                Some(next) if !next.trim_fast().is_empty() => {
+                    wrapped = format!("{first}{}", next.trim_fast());
                     let parsed = statement_line(&wrapped)
                         .map_err(|_| error(line, format!(":61: {message}")))?;
                     (parsed, 2)
@@ -527,12 +532,12 @@ impl Reader<'_> {
             }
         };
         let mut supplementary: Vec<&str> = Vec::new();
-        if !parsed.rest.trim().is_empty() {
-            supplementary.push(parsed.rest.trim());
+        if !parsed.rest.trim_fast().is_empty() {
+            supplementary.push(parsed.rest.trim_fast());
         }
         for extra in &field.lines[lines_used..] {
-            if !extra.trim().is_empty() {
-                supplementary.push(extra.trim_end());
+            if !extra.trim_fast().is_empty() {
+                supplementary.push(extra.trim_end_fast());
             }
         }
         entries.push(Entry {
@@ -573,7 +578,7 @@ impl Reader<'_> {
 /// An MT amount: `1234,56` (SWIFT). Tolerated with a warning: a decimal
 /// point (`1234.56`) and a missing comma (`500`), both seen in real files.
 fn mt_amount(text: &str, warnings: &mut Vec<String>) -> Result<Decimal, String> {
-    if text.contains(',') {
+    if text.as_bytes().contains(&b',') {
         return parse_amount_with(text, ',');
     }
     let amount = parse_amount_with(text, '.')?;
@@ -619,7 +624,7 @@ fn parse_balance(text: &str) -> Result<ParsedBalance, String> {
     if currency.len() != 3 {
         warnings.push(format!("no currency code in {text:?}"));
     }
-    let amount = mt_amount(amount_text.trim(), &mut warnings)?;
+    let amount = mt_amount(amount_text.trim_fast(), &mut warnings)?;
     Ok(ParsedBalance {
         date,
         currency: currency.to_ascii_uppercase(),
@@ -648,7 +653,7 @@ fn parse_count_amount(text: &str, warnings: &mut Vec<String>) -> Result<(u64, Mo
             .parse::<u64>()
             .map_err(|_| format!("expected a count, found {text:?}"))?
     };
-    let amount = mt_amount(amount_text.trim(), warnings)?;
+    let amount = mt_amount(amount_text.trim_fast(), warnings)?;
     Ok((
         count,
         Money {
@@ -660,10 +665,14 @@ fn parse_count_amount(text: &str, warnings: &mut Vec<String>) -> Result<(u64, Mo
 
 /// `YYMMDD`, years 80-99 read as 19xx, the others as 20xx.
 fn yymmdd(text: &str) -> Option<NaiveDate> {
-    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u32>().ok();
-    let yy = number(0..2)? as i32;
+    let b = text.as_bytes();
+    if b.len() != 6 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let number = |at: usize| u32::from(b[at] - b'0') * 10 + u32::from(b[at + 1] - b'0');
+    let yy = number(0) as i32;
     let year = if yy >= 80 { 1900 + yy } else { 2000 + yy };
-    NaiveDate::from_ymd_opt(year, number(2..4)?, number(4..6)?)
+    NaiveDate::from_ymd_opt(year, number(2), number(4))
 }
 
 /// `YYMMDD`, repairing a day past the end of its month (`160230`, seen in
@@ -745,12 +754,24 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
             "cut short: expected value date, D/C mark, amount and transaction type, found {text:?}"
         )
     };
-    let (rest, value) = digits(6)(text).map_err(|_: nom::Err<nom::error::Error<&str>>| short())?;
+    // The fixed-width head is read on bytes (ASCII digits are char
+    // boundaries); the balances' grammar stays with nom.
+    let leading_digits = |text: &str, count: usize| {
+        text.as_bytes()
+            .get(..count)
+            .is_some_and(|head| head.iter().all(u8::is_ascii_digit))
+    };
+    if !leading_digits(text, 6) {
+        return Err(short());
+    }
+    let (value, rest) = text.split_at(6);
     let mut warnings = Vec::new();
     let value_date = yymmdd_repaired(value, &mut warnings)?;
-    let (rest, entry): (&str, Option<&str>) = opt(digits(4))
-        .parse(rest)
-        .map_err(|_: nom::Err<nom::error::Error<&str>>| short())?;
+    let (rest, entry) = if leading_digits(rest, 4) {
+        (&rest[4..], Some(&rest[..4]))
+    } else {
+        (rest, None)
+    };
     let (rest, sign, reversal) = if let Some(r) = rest.strip_prefix("RC") {
         (r, Decimal::NEGATIVE_ONE, true)
     } else if let Some(r) = rest.strip_prefix("RD") {
@@ -773,19 +794,18 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
         Some(b) if b.is_ascii_alphabetic() => &rest[1..],
         _ => rest,
     };
-    let (rest, amount_text) = take_while::<_, &str, nom::error::Error<&str>>(|c: char| {
-        c.is_ascii_digit() || c == ',' || c == '.'
-    })(rest)
-    .map_err(|_| short())?;
+    let amount_end = rest
+        .bytes()
+        .position(|b| !(b.is_ascii_digit() || b == b',' || b == b'.'))
+        .unwrap_or(rest.len());
+    let (amount_text, rest) = rest.split_at(amount_end);
     if amount_text.is_empty() {
         return Err(format!(
             "expected an amount after the D/C mark, found {text:?}"
         ));
     }
     let amount = mt_amount(amount_text, &mut warnings)?;
-    let (rest, _) = opt(char::<&str, nom::error::Error<&str>>(' '))
-        .parse(rest)
-        .map_err(|_| short())?;
+    let rest = rest.strip_prefix(' ').unwrap_or(rest);
     let typed = rest
         .get(..4)
         .filter(|t| t.starts_with(|c: char| c.is_ascii_alphabetic()) && !t.contains('/'));
@@ -801,7 +821,7 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
             ));
         }
     };
-    let (customer, bank, extra) = match rest.find("//") {
+    let (customer, bank, extra) = match memchr::memmem::find(rest.as_bytes(), b"//") {
         Some(at) => {
             let after = &rest[at + 2..];
             let bank_end = after.char_indices().nth(16).map_or(after.len(), |(i, _)| i);
@@ -812,7 +832,12 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
             (&rest[..end], "", &rest[end..])
         }
     };
-    let month_day = entry.map(|md| (md[..2].parse().unwrap_or(0), md[2..].parse().unwrap_or(0)));
+    // Four ASCII digits, checked above.
+    let month_day = entry.map(|md| {
+        let b = md.as_bytes();
+        let two = |at: usize| u32::from(b[at] - b'0') * 10 + u32::from(b[at + 1] - b'0');
+        (two(0), two(2))
+    });
     Ok(StatementLine {
         value_date,
         entry_month_day: month_day,
@@ -820,15 +845,15 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
         reversal,
         amount,
         transaction_type,
-        customer_ref: customer.trim(),
-        bank_ref: bank.trim(),
+        customer_ref: customer.trim_fast(),
+        bank_ref: bank.trim_fast(),
         rest: extra,
         warnings,
     })
 }
 
 fn non_empty<T: for<'a> From<&'a str>>(text: &str) -> Option<T> {
-    let text = text.trim();
+    let text = text.trim_fast();
     if text.is_empty() {
         None
     } else {
@@ -836,11 +861,29 @@ fn non_empty<T: for<'a> From<&'a str>>(text: &str) -> Option<T> {
     }
 }
 
+/// The lines, each without its trailing blanks, joined by `separator` into
+/// `buffer` (emptied first); the line itself when there is only one.
+fn joined_into<'b>(lines: &[&'b str], separator: &str, buffer: &'b mut String) -> &'b str {
+    match lines {
+        [only] => only.trim_end_fast(),
+        _ => {
+            buffer.clear();
+            for (index, line) in lines.iter().enumerate() {
+                if index > 0 {
+                    buffer.push_str(separator);
+                }
+                buffer.push_str(line.trim_end_fast());
+            }
+            buffer
+        }
+    }
+}
+
 /// The lines, each without its trailing blanks, joined by `separator`:
 /// borrowed when there is one line.
 fn joined<'t>(lines: &[&'t str], separator: &str) -> Cow<'t, str> {
     match lines {
-        [only] => Cow::Borrowed(only.trim_end()),
+        [only] => Cow::Borrowed(only.trim_end_fast()),
         _ => {
             let length = lines.iter().map(|l| l.len() + separator.len()).sum();
             let mut text = String::with_capacity(length);
@@ -848,7 +891,7 @@ fn joined<'t>(lines: &[&'t str], separator: &str) -> Cow<'t, str> {
                 if index > 0 {
                     text.push_str(separator);
                 }
-                text.push_str(line.trim_end());
+                text.push_str(line.trim_end_fast());
             }
             Cow::Owned(text)
         }
@@ -858,7 +901,7 @@ fn joined<'t>(lines: &[&'t str], separator: &str) -> Cow<'t, str> {
 /// `:25:` account: `NL54INGB0001234500EUR`, `25040066/0123456789`,
 /// `1291.99.348EUR`, `DE89370400440532013000`.
 fn account_of(text: &str) -> Account {
-    let text = text.trim();
+    let text = text.trim_fast();
     let mut id = text;
     let mut currency = None;
     let bytes = text.as_bytes();
@@ -928,29 +971,40 @@ pub fn dialect_86(text: &str) -> Dialect86 {
 }
 
 /// Decodes an `:86:` field onto its entry.
-fn apply_86(entry: &mut Entry, lines: &[&str]) {
-    let joined_tight = joined(lines, "");
+fn apply_86(entry: &mut Entry, lines: &[&str], scratch: &mut String) {
+    let joined_tight = joined_into(lines, "", scratch);
     let transaction = &mut entry.transaction;
-    match dialect_86(&joined_tight) {
+    match dialect_86(joined_tight) {
         Dialect86::GermanSubfields(separator) => {
             let credit = !entry.amount.is_sign_negative();
-            german_subfields(&joined_tight, separator, credit, entry);
+            german_subfields(joined_tight, separator, credit, entry);
         }
         Dialect86::SlashCodes => {
-            let codes = slash_codes(&joined_tight);
+            let codes = slash_codes(joined_tight);
             apply_slash_codes(entry, &codes);
         }
         Dialect86::FreeText => {
+            let kept = lines.iter().filter(|l| !l.trim_fast().is_empty()).count();
+            transaction.remittance_lines.reserve_exact(kept);
             for line in lines {
-                let line = line.trim();
+                let line = line.trim_fast();
                 if !line.is_empty() {
                     transaction.remittance_lines.push(line.to_string());
                 }
             }
-            let text = joined(lines, " ");
-            free_text_labels(&text, entry);
+            let text = joined_into(lines, " ", scratch);
+            free_text_labels(text, entry);
         }
     }
+}
+
+/// Adds a remittance line; the first one takes a vector of one (most
+/// lines have one or two), not the four a push would make room for.
+fn push_remittance(lines: &mut Vec<String>, text: String) {
+    if lines.capacity() == 0 {
+        lines.reserve_exact(1);
+    }
+    lines.push(text);
 }
 
 /// Whether `part` is one of the codes of the slash dialect this parser
@@ -1016,7 +1070,7 @@ fn slash_codes(text: &str) -> Vec<(&str, &str)> {
         code: &'t str,
         span: Option<(usize, usize)>,
     }
-    let body = text.trim().trim_end_matches('/');
+    let body = text.trim_fast().trim_end_matches('/');
     let close = |open: Open<'_>| -> &str {
         let value = open.span.map_or("", |(start, end)| &body[start..end]);
         // CNTP keeps its leading '/' per sub-field: strip exactly one.
@@ -1077,7 +1131,7 @@ fn slash_codes(text: &str) -> Vec<(&str, &str)> {
 
 /// `EUR11,85` / `EUR/11,85` / `11,85EUR` → money.
 fn currency_amount(text: &str) -> Option<Money> {
-    let text = text.trim().trim_matches('/');
+    let text = text.trim_fast().trim_matches('/');
     let (currency, amount) =
         if text.len() > 3 && text.as_bytes()[..3].iter().all(u8::is_ascii_alphabetic) {
             (&text[..3], text[3..].trim_start_matches('/'))
@@ -1113,7 +1167,7 @@ fn apply_slash_codes(entry: &mut Entry, codes: &[(&str, &str)]) {
     } = entry;
     let mut party = Party::default();
     for (code, value) in codes {
-        let value_trimmed = value.trim();
+        let value_trimmed = value.trim_fast();
         if value_trimmed.is_empty() {
             continue;
         }
@@ -1138,9 +1192,10 @@ fn apply_slash_codes(entry: &mut Entry, codes: &[(&str, &str)]) {
                             issuer: None,
                         });
                 } else {
-                    transaction
-                        .remittance_lines
-                        .push(text.trim_matches('/').to_string());
+                    push_remittance(
+                        &mut transaction.remittance_lines,
+                        text.trim_matches('/').to_string(),
+                    );
                 }
             }
             "CNTP" => {
@@ -1200,7 +1255,7 @@ fn apply_slash_codes(entry: &mut Entry, codes: &[(&str, &str)]) {
                 transaction.more_mut().ultimate_creditor =
                     Some(value_trimmed.split('/').next().unwrap_or("").to_string())
             }
-            "SVWZ" => transaction.remittance_lines.push(value_trimmed.to_string()),
+            "SVWZ" => push_remittance(&mut transaction.remittance_lines, value_trimmed.to_string()),
             "EXCH" => {
                 transaction.more_mut().exchange_rate =
                     crate::money::parse_rate(&value_trimmed.replace(',', ".")).ok();
@@ -1238,24 +1293,29 @@ fn merge_party(side: &mut Party, party: Party) {
 fn german_subfields(text: &str, separator: char, credit: bool, entry: &mut Entry) {
     let transaction = &mut entry.transaction;
     let code = &text[..3];
-    let more = transaction.more_mut();
+    // Filled here and boxed once at the end: a fresh box written field by
+    // field and read back stalls on memory the allocator just handed out.
+    let mut more = transaction
+        .more
+        .take()
+        .map_or_else(crate::model::TransactionMore::default, |more| *more);
     more.bank_tx_code.proprietary = Some(code.into());
     more.bank_tx_code.proprietary_issuer = Some("GVC".into());
-    let mut purpose = String::new();
+    let mut purpose = String::with_capacity(text.len());
     let mut party = Party::default();
     let mut name = String::new();
-    for piece in text[3..].split(separator).skip(1) {
+    for piece in split_on(&text[3..], separator).skip(1) {
         let Some(key) = piece.get(..2) else { continue };
         let value = &piece[2..];
         match key {
-            "00" => transaction.more_mut().additional_info = Some(value.trim().to_string()),
+            "00" => more.additional_info = Some(value.trim_fast().to_string()),
             "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61"
             | "62" | "63" => {
                 purpose.push_str(value);
             }
-            "30" if !value.trim().is_empty() => party.bic = Some(value.trim().into()),
+            "30" if !value.trim_fast().is_empty() => party.bic = Some(value.trim_fast().into()),
             "31" => {
-                let account = value.trim();
+                let account = value.trim_fast();
                 if looks_like_iban(account) {
                     party.iban = Some(account.into());
                 } else if !account.is_empty() {
@@ -1266,9 +1326,10 @@ fn german_subfields(text: &str, separator: char, credit: bool, entry: &mut Entry
             _ => {}
         }
     }
-    if !name.trim().is_empty() {
-        party.name = Some(name.trim().into());
+    if !name.trim_fast().is_empty() {
+        party.name = Some(name.trim_fast().into());
     }
+    transaction.more = Some(Box::new(more));
     sepa_purpose(&purpose, transaction);
     let side = if credit {
         &mut transaction.debtor
@@ -1276,6 +1337,32 @@ fn german_subfields(text: &str, separator: char, credit: bool, entry: &mut Entry
         &mut transaction.creditor
     };
     merge_party(side, party);
+}
+
+/// `text.split(separator)`, found with `memchr` when the separator is ASCII
+/// (it always is in real files).
+fn split_on(text: &str, separator: char) -> impl Iterator<Item = &str> {
+    let ascii = u8::try_from(separator).ok().filter(u8::is_ascii);
+    let mut bytes_split = ascii.map(|byte| {
+        let mut start = 0;
+        memchr::memchr_iter(byte, text.as_bytes())
+            .chain(std::iter::once(text.len()))
+            .map(move |end| {
+                // ASCII separator: both ends are char boundaries.
+                let piece = &text[start..end];
+                start = end + 1;
+                piece
+            })
+    });
+    let mut char_split = if ascii.is_none() {
+        Some(text.split(separator))
+    } else {
+        None
+    };
+    std::iter::from_fn(move || match bytes_split.as_mut() {
+        Some(split) => split.next(),
+        None => char_split.as_mut().and_then(Iterator::next),
+    })
 }
 
 /// The SEPA tags German banks put in the purpose text.
@@ -1288,8 +1375,13 @@ fn sepa_purpose(purpose: &str, transaction: &mut Transaction) {
     // Positions of the tags, in order: every tag ends with its only `+`,
     // so one pass over the `+` signs finds them all.
     let mut marks: Vec<(usize, &str)> = Vec::new();
-    for plus in memchr::memchr_iter(b'+', purpose.as_bytes()) {
-        let before = &purpose.as_bytes()[..=plus];
+    let bytes = purpose.as_bytes();
+    for plus in memchr::memchr_iter(b'+', bytes) {
+        // Every tag is three or four capitals and its `+`.
+        if plus < 3 || !bytes[plus - 3..plus].iter().all(u8::is_ascii_uppercase) {
+            continue;
+        }
+        let before = &bytes[..=plus];
         for tag in SEPA_TAGS {
             if before.ends_with(tag.as_bytes()) {
                 marks.push((plus + 1 - tag.len(), tag));
@@ -1298,21 +1390,21 @@ fn sepa_purpose(purpose: &str, transaction: &mut Transaction) {
     }
     marks.sort();
     if marks.is_empty() {
-        let text = purpose.trim();
+        let text = purpose.trim_fast();
         if !text.is_empty() {
-            transaction.remittance_lines.push(text.to_string());
+            push_remittance(&mut transaction.remittance_lines, text.to_string());
         }
         return;
     }
-    let lead = purpose[..marks[0].0].trim();
+    let lead = purpose[..marks[0].0].trim_fast();
     if !lead.is_empty() {
-        transaction.remittance_lines.push(lead.to_string());
+        push_remittance(&mut transaction.remittance_lines, lead.to_string());
     }
     for (index, (at, tag)) in marks.iter().enumerate() {
         let end = marks
             .get(index + 1)
             .map_or(purpose.len(), |(next, _)| *next);
-        let value = purpose[at + tag.len()..end].trim();
+        let value = purpose[at + tag.len()..end].trim_fast();
         if value.is_empty() {
             continue;
         }
@@ -1320,7 +1412,7 @@ fn sepa_purpose(purpose: &str, transaction: &mut Transaction) {
             "EREF+" if value != "NOTPROVIDED" => transaction.end_to_end_id = Some(value.into()),
             "KREF+" => transaction.more_mut().payment_information_id = Some(value.to_string()),
             "MREF+" => transaction.more_mut().mandate_id = Some(value.to_string()),
-            "SVWZ+" => transaction.remittance_lines.push(value.to_string()),
+            "SVWZ+" => push_remittance(&mut transaction.remittance_lines, value.to_string()),
             "ABWA+" => transaction.ultimate_debtor = Some(value.into()),
             "ABWE+" => transaction.more_mut().ultimate_creditor = Some(value.to_string()),
             "OAMT+" => {
@@ -1383,7 +1475,7 @@ fn free_text_labels(text: &str, entry: &mut Entry) {
             .filter(|at| *at > start)
             .min()
             .unwrap_or(text.len());
-        let value = text.get(start..end)?.trim();
+        let value = text.get(start..end)?.trim_fast();
         (!value.is_empty()).then(|| value.to_string())
     };
     let credit = !entry.amount.is_sign_negative();
@@ -1442,6 +1534,75 @@ fn check_balances(statement: &mut Statement) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Text made of the characters that matter to the fast paths: ASCII
+    /// blanks, Unicode white space, separators, digits and letters.
+    fn tricky_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy as _;
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                ' ', '\t', '\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{a0}', '\u{3000}', '?', '/',
+                '+', ',', '.', '0', '7', 'A', 'é', 'x',
+            ]),
+            0..12,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_trims_are_the_std_trims(text in tricky_text()) {
+            proptest::prop_assert_eq!(text.trim_fast(), text.trim());
+            proptest::prop_assert_eq!(text.trim_end_fast(), text.trim_end());
+        }
+
+        #[test]
+        fn split_on_is_split(text in tricky_text(), separator in proptest::sample::select(vec!['?', '/', 'é', '\u{3000}'])) {
+            let ours: Vec<&str> = split_on(&text, separator).collect();
+            let std: Vec<&str> = text.split(separator).collect();
+            proptest::prop_assert_eq!(ours, std);
+        }
+
+        #[test]
+        fn joined_into_is_joined(lines in proptest::collection::vec(tricky_text(), 1..4)) {
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let mut buffer = String::from("left over");
+            for separator in ["", " "] {
+                let expected = joined(&lines, separator).into_owned();
+                proptest::prop_assert_eq!(joined_into(&lines, separator, &mut buffer), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn statement_line_head_is_read_on_bytes() {
+        let line = statement_line("2603060306C6961,48NTRFE2E000000001//B000000000000001").unwrap();
+        assert_eq!(
+            line.value_date,
+            NaiveDate::from_ymd_opt(2026, 3, 6).unwrap()
+        );
+        assert_eq!(line.entry_month_day, Some((3, 6)));
+        assert_eq!(line.amount, Decimal::new(696148, 2));
+        assert_eq!(line.sign, Decimal::ONE);
+        assert_eq!(
+            (line.customer_ref, line.bank_ref),
+            ("E2E000000001", "B000000000000001")
+        );
+        // No entry date, a reversal and a space before the type.
+        let line = statement_line("260306RD12,5 NMSCREF").unwrap();
+        assert_eq!(line.entry_month_day, None);
+        assert!(line.reversal);
+        assert_eq!(line.transaction_type, "NMSC");
+        // Three digits are not an entry date; five are not a value date.
+        assert!(statement_line("260306030C1,00NTRF").is_err());
+        assert!(statement_line("26030C1,00NTRF").is_err());
+        assert!(statement_line("2603é6C1,00NTRF").is_err());
+        assert!(
+            statement_line("260306C,NTRF").is_err(),
+            "a comma alone is no amount"
+        );
+        assert!(statement_line("260306CNTRF").is_err());
+    }
 
     #[test]
     fn slash_values_are_the_runs_between_their_codes() {
