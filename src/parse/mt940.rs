@@ -353,6 +353,33 @@ impl Reader<'_> {
         let line = field.line;
         let first = field.lines[0].trim_end_fast();
         match field.tag {
+            // The two fields of every line first: a string match tests its
+            // arms in order.
+            "61" => {
+                let source = self.source;
+                let builder = self.builder(line, "61");
+                let warnings = Reader::statement_line(source, &field, &mut builder.entries)?;
+                builder.statement.warnings.extend(warnings);
+                builder.entry_open = true;
+                return Ok(());
+            }
+            "86" => {
+                let mut scratch = std::mem::take(&mut self.scratch);
+                let builder = self.builder(line, "86");
+                if builder.entry_open
+                    && let Some(entry) = builder.entries.last_mut()
+                {
+                    apply_86(entry, field.lines, &mut scratch);
+                } else {
+                    // Information to the account owner at statement level.
+                    builder
+                        .statement
+                        .information
+                        .push(joined(field.lines, " ").trim_fast().to_string());
+                }
+                self.scratch = scratch;
+                return Ok(());
+            }
             "20" => {
                 self.finish_statement()?;
                 self.start_statement(first.trim_fast().to_string());
@@ -405,31 +432,6 @@ impl Reader<'_> {
                     amount: balance.amount,
                     currency: balance.currency,
                 });
-                return Ok(());
-            }
-            "61" => {
-                let source = self.source;
-                let builder = self.builder(line, "61");
-                let warnings = Reader::statement_line(source, &field, &mut builder.entries)?;
-                builder.statement.warnings.extend(warnings);
-                builder.entry_open = true;
-                return Ok(());
-            }
-            "86" => {
-                let mut scratch = std::mem::take(&mut self.scratch);
-                let builder = self.builder(line, "86");
-                if builder.entry_open
-                    && let Some(entry) = builder.entries.last_mut()
-                {
-                    apply_86(entry, field.lines, &mut scratch);
-                } else {
-                    // Information to the account owner at statement level.
-                    builder
-                        .statement
-                        .information
-                        .push(joined(field.lines, " ").trim_fast().to_string());
-                }
-                self.scratch = scratch;
                 return Ok(());
             }
             "13" | "13D" => {
@@ -824,11 +826,11 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
     let (customer, bank, extra) = match memchr::memmem::find(rest.as_bytes(), b"//") {
         Some(at) => {
             let after = &rest[at + 2..];
-            let bank_end = after.char_indices().nth(16).map_or(after.len(), |(i, _)| i);
+            let bank_end = char_end(after, 16);
             (&rest[..at], &after[..bank_end], &after[bank_end..])
         }
         None => {
-            let end = rest.char_indices().nth(16).map_or(rest.len(), |(i, _)| i);
+            let end = char_end(rest, 16);
             (&rest[..end], "", &rest[end..])
         }
     };
@@ -850,6 +852,19 @@ fn statement_line(text: &str) -> Result<StatementLine<'_>, String> {
         rest: extra,
         warnings,
     })
+}
+
+/// The byte length of the first `count` characters of `text` (all of it
+/// when shorter): counted on bytes when they are ASCII.
+fn char_end(text: &str, count: usize) -> usize {
+    match text.as_bytes().get(..count) {
+        None => text.len(),
+        Some(head) if head.is_ascii() => count,
+        _ => text
+            .char_indices()
+            .nth(count)
+            .map_or(text.len(), |(at, _)| at),
+    }
 }
 
 fn non_empty<T: for<'a> From<&'a str>>(text: &str) -> Option<T> {
@@ -1305,16 +1320,20 @@ fn german_subfields(text: &str, separator: char, credit: bool, entry: &mut Entry
     let mut party = Party::default();
     let mut name = String::new();
     for piece in split_on(&text[3..], separator).skip(1) {
-        let Some(key) = piece.get(..2) else { continue };
-        let value = &piece[2..];
-        match key {
-            "00" => more.additional_info = Some(value.trim_fast().to_string()),
-            "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61"
-            | "62" | "63" => {
-                purpose.push_str(value);
+        // The key is two ASCII digits (so `piece[2..]` starts on a char
+        // boundary); anything else is skipped.
+        let &[first, second, ..] = piece.as_bytes() else {
+            continue;
+        };
+        let value = || &piece[2..];
+        match (first, second) {
+            (b'0', b'0') => more.additional_info = Some(value().trim_fast().to_string()),
+            (b'2', b'0'..=b'9') | (b'6', b'0'..=b'3') => purpose.push_str(value()),
+            (b'3', b'0') if !value().trim_fast().is_empty() => {
+                party.bic = Some(value().trim_fast().into())
             }
-            "30" if !value.trim_fast().is_empty() => party.bic = Some(value.trim_fast().into()),
-            "31" => {
+            (b'3', b'1') => {
+                let value = value();
                 let account = value.trim_fast();
                 if looks_like_iban(account) {
                     party.iban = Some(account.into());
@@ -1322,7 +1341,7 @@ fn german_subfields(text: &str, separator: char, credit: bool, entry: &mut Entry
                     party.account_other = Some(account.into());
                 }
             }
-            "32" | "33" => name.push_str(value),
+            (b'3', b'2' | b'3') => name.push_str(value()),
             _ => {}
         }
     }
@@ -1388,7 +1407,10 @@ fn sepa_purpose(purpose: &str, transaction: &mut Transaction) {
             }
         }
     }
-    marks.sort();
+    // Found in text order already (no two tags end at the same `+`).
+    if !marks.is_sorted() {
+        marks.sort();
+    }
     if marks.is_empty() {
         let text = purpose.trim_fast();
         if !text.is_empty() {
@@ -1571,6 +1593,21 @@ mod tests {
                 let expected = joined(&lines, separator).into_owned();
                 proptest::prop_assert_eq!(joined_into(&lines, separator, &mut buffer), expected);
             }
+        }
+    }
+
+    #[test]
+    fn char_end_counts_characters() {
+        for text in [
+            "",
+            "abc",
+            "0123456789abcdefXYZ",
+            "0123456789abcdef",
+            "é0123456789abcdefXYZ",
+            "aé",
+        ] {
+            let expected = text.char_indices().nth(16).map_or(text.len(), |(at, _)| at);
+            assert_eq!(char_end(text, 16), expected, "{text:?}");
         }
     }
 
