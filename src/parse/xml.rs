@@ -319,7 +319,17 @@ impl<'a> Cursor<'a> {
         };
         loop {
             match self.reader.read_event() {
-                Ok(Event::Text(t)) if depth == 0 || nested => append(&mut text, t.xml10_content()),
+                // A short text without CR is taken as it is; `xml10_content`
+                // (which normalises CR and CRLF) would search it with
+                // `memchr`, slower than a loop over a few bytes.
+                Ok(Event::Text(t)) if depth == 0 || nested => append(
+                    &mut text,
+                    if t.as_bytes().contains(&b'\r') {
+                        t.xml10_content()
+                    } else {
+                        t.into_inner()
+                    },
+                ),
                 Ok(Event::CData(t)) if depth == 0 || nested => append(&mut text, t.xml10_content()),
                 Ok(Event::GeneralRef(r)) if depth == 0 || nested => {
                     let c = match r.resolve_char_ref() {
