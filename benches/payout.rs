@@ -40,9 +40,9 @@ fn inputs() -> RunInputs {
         // Distinct amounts per customer, so customer + amount is unique.
         let amount = Decimal::new(1_000 + (i as i64 % 10) * 137 + (i as i64 / 10) % 50, 2);
         items.push(OpenItem {
-            invoice_id: format!("FA-2026-{:06}", i + 1),
-            customer_id: customer.customer_id.clone(),
-            customer_name: customer.name.clone(),
+            invoice_id: format!("FA-2026-{:06}", i + 1).into(),
+            customer_id: customer.customer_id.as_str().into(),
+            customer_name: customer.name.as_str().into(),
             issue_date: day(1),
             due_date: day(1 + (i % 28) as u32),
             currency: "EUR".into(),

@@ -627,19 +627,19 @@ pub struct AdviceLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OpenItem {
     /// Document number as printed, unique (`FA-2026-000123`).
-    pub invoice_id: String,
+    pub invoice_id: Text,
     /// Auxiliary account of 411.
-    pub customer_id: String,
-    pub customer_name: String,
+    pub customer_id: Text,
+    pub customer_name: Text,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
-    pub currency: String,
+    pub currency: Text,
     /// Original gross amount; negative for a credit note.
     pub amount: Decimal,
     /// Still unpaid; same sign as `amount`.
     pub open_amount: Decimal,
     /// Reference printed for the payer (an ISO 11649 `RF..` or other).
-    pub payment_reference: Option<String>,
+    pub payment_reference: Option<Text>,
 }
 
 /// A customer of the company, as the contract's customers CSV gives it.

@@ -452,9 +452,9 @@ impl Index {
                     let id = match customer_ids.get(item.customer_id.as_str()) {
                         Some(&id) => id,
                         None => {
-                            customer_ids.insert(item.customer_id.clone(), next);
-                            customer_names.push(item.customer_name.clone());
-                            name_sources.push((next, item.customer_name.clone()));
+                            customer_ids.insert(item.customer_id.to_string(), next);
+                            customer_names.push(item.customer_name.to_string());
+                            name_sources.push((next, item.customer_name.to_string()));
                             next
                         }
                     };

@@ -324,7 +324,11 @@ impl Row<'_> {
     }
 
     /// An ISO 4217 code, upper-cased.
-    pub fn currency(&self, index: Option<usize>, name: &str) -> Result<String, ParseError> {
+    pub fn currency<T: for<'t> From<&'t str>>(
+        &self,
+        index: Option<usize>,
+        name: &str,
+    ) -> Result<T, ParseError> {
         let currency = self.required(index, name)?.to_ascii_uppercase();
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(self.error(
@@ -332,7 +336,7 @@ impl Row<'_> {
                 format!("expected an ISO 4217 code such as EUR, found {currency:?}"),
             ));
         }
-        Ok(currency)
+        Ok(T::from(currency.as_str()))
     }
 
     /// A `;`-separated list, blanks dropped.

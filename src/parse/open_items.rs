@@ -104,9 +104,9 @@ fn parse_part(mut table: Table<'_>) -> Result<Part, ParseError> {
     let mut lines = Vec::with_capacity(table.rows_hint());
     while let Some(row) = table.next_row()? {
         let item = OpenItem {
-            invoice_id: row.required(invoice_id, "invoice_id")?.to_string(),
-            customer_id: row.required(customer_id, "customer_id")?.to_string(),
-            customer_name: row.required(customer_name, "customer_name")?.to_string(),
+            invoice_id: row.required(invoice_id, "invoice_id")?.into(),
+            customer_id: row.required(customer_id, "customer_id")?.into(),
+            customer_name: row.required(customer_name, "customer_name")?.into(),
             issue_date: row.date(issue_date, "issue_date")?,
             due_date: row.date(due_date, "due_date")?,
             currency: row.currency(currency, "currency")?,

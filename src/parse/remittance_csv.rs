@@ -45,7 +45,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<RemittanceAdvice>, ParseE
         let payer_name = row.required(payer_name_column, "payer_name")?.to_string();
         let payment_date = row.date(payment_date_column, "payment_date")?;
         let payment_amount = row.amount(payment_amount_column, "payment_amount")?;
-        let currency = row.currency(currency_column, "currency")?;
+        let currency: String = row.currency(currency_column, "currency")?;
         let invoice_ref = row.required(invoice_id_column, "invoice_id")?.to_string();
         let paid_amount = row.amount(paid_amount_column, "paid_amount")?;
         let payment_reference = non_empty(row.text(payment_reference_column, "payment_reference")?);

@@ -199,7 +199,7 @@ fn check(name: &str, s: Scenario) -> recon::run::RunResult {
     for (line, decision) in result.lines.iter().zip(&result.decisions) {
         for p in &decision.outcome.proposals {
             let invoice = p.item.map_or("-".to_string(), |i| {
-                result.items[i as usize].invoice_id.clone()
+                result.items[i as usize].invoice_id.to_string()
             });
             got.push(format!(
                 "{} {} {} {}",
@@ -251,7 +251,7 @@ fn suggestions(result: &recon::run::RunResult, line_id: &str) -> Vec<Vec<String>
         .map(|s| {
             s.items
                 .iter()
-                .map(|&i| result.items[i as usize].invoice_id.clone())
+                .map(|&i| result.items[i as usize].invoice_id.to_string())
                 .collect()
         })
         .collect()

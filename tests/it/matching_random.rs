@@ -209,9 +209,10 @@ pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
                 "{}-2026-{:06}",
                 if spec.credit_note { "AV" } else { "FA" },
                 i + 1
-            ),
-            customer_id: customer.customer_id.clone(),
-            customer_name: customer.name.clone(),
+            )
+            .into(),
+            customer_id: customer.customer_id.as_str().into(),
+            customer_name: customer.name.as_str().into(),
             issue_date: date(0),
             due_date: date(spec.due_day),
             currency: if spec.usd { "USD" } else { "EUR" }.into(),
@@ -234,7 +235,7 @@ pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
         let mut text: Vec<String> = quoted
             .iter()
             .map(|(item, form)| match form % 4 {
-                0 => item.invoice_id.clone(),
+                0 => item.invoice_id.to_string(),
                 1 => item.invoice_id.replace('-', " ").to_lowercase(),
                 2 => item
                     .invoice_id
@@ -277,7 +278,7 @@ pub fn build(scenario: &Scenario, tag: u64) -> RunInputs {
                     .iter()
                     .zip(advice.iter().cycle())
                     .map(|((item, _), &(short, deducted, escompte))| AdviceLine {
-                        invoice_ref: item.invoice_id.clone(),
+                        invoice_ref: item.invoice_id.to_string(),
                         paid_amount: Some(item.open_amount - cents(short)),
                         deduction_amount: Some(cents(deducted)),
                         deduction_reason: Some(if escompte { "escompte" } else { "casse" }.into()),
@@ -353,7 +354,7 @@ fn inputs(seed: u64) -> RunInputs {
 pub fn fingerprint(result: &recon::run::RunResult) -> Vec<String> {
     let id = |item: Option<u32>| {
         item.map_or("-".to_string(), |i| {
-            result.items[i as usize].invoice_id.clone()
+            result.items[i as usize].invoice_id.to_string()
         })
     };
     result
