@@ -106,13 +106,13 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
     Some(value[..value.find(quote)?].to_string())
 }
 
-/// An element the cursor has just entered.
 /// What element text is stored as: a `String`, or a model [`Text`](crate::model::Text),
 /// built straight from the borrowed input when it is short.
 pub trait StoredText: From<String> + for<'t> From<&'t str> + AsRef<str> {}
 
 impl<T: From<String> + for<'t> From<&'t str> + AsRef<str>> StoredText for T {}
 
+/// An element the cursor has just entered.
 pub struct Open<'a> {
     /// Local name: `Ntry` for `<camt:Ntry>`.
     pub name: &'a str,
