@@ -883,12 +883,7 @@ fn joined_into<'b>(lines: &[&'b str], separator: &str, buffer: &'b mut String) -
         [only] => only.trim_end_fast(),
         _ => {
             buffer.clear();
-            for (index, line) in lines.iter().enumerate() {
-                if index > 0 {
-                    buffer.push_str(separator);
-                }
-                buffer.push_str(line.trim_end_fast());
-            }
+            push_joined(lines, separator, buffer);
             buffer
         }
     }
@@ -902,14 +897,20 @@ fn joined<'t>(lines: &[&'t str], separator: &str) -> Cow<'t, str> {
         _ => {
             let length = lines.iter().map(|l| l.len() + separator.len()).sum();
             let mut text = String::with_capacity(length);
-            for (index, line) in lines.iter().enumerate() {
-                if index > 0 {
-                    text.push_str(separator);
-                }
-                text.push_str(line.trim_end_fast());
-            }
+            push_joined(lines, separator, &mut text);
             Cow::Owned(text)
         }
+    }
+}
+
+/// Appends the lines, each without its trailing blanks, joined by
+/// `separator`.
+fn push_joined(lines: &[&str], separator: &str, text: &mut String) {
+    for (index, line) in lines.iter().enumerate() {
+        if index > 0 {
+            text.push_str(separator);
+        }
+        text.push_str(line.trim_end_fast());
     }
 }
 
