@@ -324,7 +324,7 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
     };
     let mut manifest = Vec::new();
     let written = (|| {
-        staging.files(&run_files::FILES, |name, out| {
+        staging.files(&run_files::FILES, &run_files::LONGEST_FIRST, |name, out| {
             run_files::render(name, &result, out)
         })?;
         manifest = manifest_json(&config_text, &records, &staging.hashes, &summary);

@@ -146,6 +146,18 @@ pub const FILES: [&str; 6] = [
     "decisions.jsonl",
 ];
 
+/// `FILES` from the longest to write to the shortest (a million-line run:
+/// 3.5, 2.3, 1.2, 1.1, 0.3 and 0.04 s when written side by side), the
+/// order they are started in.
+pub const LONGEST_FIRST: [&str; 6] = [
+    "decisions.jsonl",
+    "journal.fec.txt",
+    "allocations.csv",
+    "open_items.csv",
+    "exceptions.csv",
+    "disputes.csv",
+];
+
 /// One output file of the run by its name (every file but the manifest);
 /// `replay` renders a file again to name its first difference.
 pub fn render(name: &str, result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {

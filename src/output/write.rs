@@ -334,16 +334,42 @@ impl Staging {
     /// Streams several files at once, each through `write(name, out)` on a
     /// thread of its own, so that one file's writing and hashing (serial
     /// per file) overlaps another's; hashes recorded in the order given.
-    pub fn files<F>(&mut self, names: &[&str], write: F) -> io::Result<()>
+    /// Files start in the order of `start_first` (the longest first, so
+    /// that the last one to end is not a long one started late), then the
+    /// rest in order: each thread takes the next file when it is done.
+    pub fn files<F>(&mut self, names: &[&str], start_first: &[&str], write: F) -> io::Result<()>
     where
         F: Fn(&str, &mut (dyn Write + Send)) -> io::Result<()> + Sync,
     {
-        use rayon::prelude::*;
-        let staged: Vec<io::Result<String>> = names
-            .par_iter()
-            .map(|name| self.stage(name, |out| write(name, out)))
+        use std::sync::Mutex;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let mut queue: Vec<usize> = start_first
+            .iter()
+            .filter_map(|first| names.iter().position(|name| name == first))
             .collect();
+        let rest: Vec<usize> = (0..names.len()).filter(|at| !queue.contains(at)).collect();
+        queue.extend(rest);
+        let next = AtomicUsize::new(0);
+        let staged: Vec<Mutex<Option<io::Result<String>>>> =
+            names.iter().map(|_| Mutex::new(None)).collect();
+        let this = &*self;
+        let take = || {
+            while let Some(&at) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let digest = this.stage(names[at], |out| write(names[at], out));
+                *staged[at].lock().unwrap_or_else(|e| e.into_inner()) = Some(digest);
+            }
+        };
+        rayon::scope(|scope| {
+            for _ in 1..rayon::current_num_threads().min(names.len()) {
+                scope.spawn(|_| take());
+            }
+            take();
+        });
         for (name, digest) in names.iter().zip(staged) {
+            let digest = digest
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| Err(io::Error::other(format!("{name} was not written"))));
             self.hashes.push((name.to_string(), digest?));
         }
         Ok(())
@@ -462,5 +488,61 @@ impl Target {
             }
             Err(error) => Err(error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files started (in the order they started) and hashes recorded, on a
+    /// pool of `threads`.
+    fn staged(threads: usize) -> (Vec<String>, Vec<(String, String)>) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        let started = std::sync::Mutex::new(Vec::new());
+        let mut staging = Staging::hash_only();
+        pool.install(|| {
+            staging.files(
+                &["a.csv", "b.csv", "c.csv", "d.csv"],
+                &["c.csv", "none.csv", "a.csv"],
+                |name, out| {
+                    started.lock().unwrap().push(name.to_string());
+                    out.write_all(name.as_bytes())
+                },
+            )
+        })
+        .expect("hashed");
+        (started.into_inner().unwrap(), staging.hashes)
+    }
+
+    #[test]
+    fn files_start_longest_first_and_record_in_the_order_given() {
+        let recorded: Vec<(String, String)> = ["a.csv", "b.csv", "c.csv", "d.csv"]
+            .iter()
+            .map(|n| (n.to_string(), sha256_hex(n.as_bytes())))
+            .collect();
+        let (started, hashes) = staged(1);
+        assert_eq!(started, ["c.csv", "a.csv", "b.csv", "d.csv"]);
+        assert_eq!(hashes, recorded);
+        // On two threads the start order is a race; the record is not.
+        let (mut started, hashes) = staged(2);
+        assert_eq!(hashes, recorded);
+        started.sort();
+        assert_eq!(started, ["a.csv", "b.csv", "c.csv", "d.csv"]);
+    }
+
+    #[test]
+    fn a_failing_file_fails_the_files() {
+        let mut staging = Staging::hash_only();
+        let result = staging.files(&["a", "b"], &[], |name, out| {
+            if name == "b" {
+                return Err(io::Error::other("disk full"));
+            }
+            out.write_all(b"x")
+        });
+        assert_eq!(result.unwrap_err().to_string(), "disk full");
     }
 }
