@@ -2,7 +2,8 @@
 //! and a run killed at any instant leaves the previous outputs intact.
 //!
 //! Every file is streamed (hashed as it is written) into a staging
-//! directory beside `--out` (`.NAME.recon-new-PID`), flushed and synced.
+//! directory beside `--out` (`.NAME.recon-new-PID`), around the page cache
+//! where the file system allows (`direct`), then synced.
 //! Only when every file is complete does one atomic step put them in place:
 //! - `--out` absent: the staging directory is renamed to it;
 //! - `--out` present: the two directories are exchanged in one
@@ -21,10 +22,12 @@
 //! by a killed run is removed by the next run into the same `--out`.
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+use super::direct::DirectFile;
 
 /// Hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -389,15 +392,15 @@ impl Staging {
             write(&mut out)?;
             return Ok(hex(&out.hasher.finalize()));
         };
-        let file = fs::File::create(target.staging.join(name))?;
+        let path = target.staging.join(name);
+        // Around the page cache where the file system allows (`direct`).
         let mut out = Hashing {
-            inner: BufWriter::with_capacity(1 << 20, file),
+            inner: DirectFile::create(&path)?,
             hasher: Sha256::new(),
         };
         write(&mut out)?;
-        out.flush()?;
         let digest = out.hasher.finalize();
-        let file = out.inner.into_inner().map_err(|e| e.into_error())?;
+        let file = out.inner.finish()?;
         if target.durable {
             file.sync_all()?;
         }
