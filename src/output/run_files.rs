@@ -78,10 +78,11 @@ fn push_value_date(out: &mut String, line: &Line) {
 /// Lines rendered per parallel chunk.
 const CHUNK_LINES: usize = 8_192;
 
-fn csv_writer() -> csv::Writer<Vec<u8>> {
+/// A CSV writer appending to `buffer`.
+fn csv_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new())
+        .from_writer(buffer)
 }
 
 /// Chunks rendered in parallel before they are written, in order: bounds
@@ -90,27 +91,38 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 
 /// Renders `count` units in chunks of `CHUNK_LINES`, in parallel batches,
 /// and writes them to `out` in order: the bytes do not depend on the thread
-/// count, and no file is ever whole in memory.
+/// count, and no file is ever whole in memory. `render` appends a chunk to
+/// an empty buffer; buffers are reused from batch to batch, so that a
+/// chunk's few megabytes are neither grown by doubling (each step a copy)
+/// nor taken fresh from the system.
 fn stream_chunks<F>(out: &mut (dyn Write + Send), count: usize, render: F) -> io::Result<()>
 where
-    F: Fn(std::ops::Range<usize>) -> Vec<u8> + Sync,
+    F: Fn(std::ops::Range<usize>, &mut Vec<u8>) + Sync,
 {
     let starts: Vec<usize> = (0..count).step_by(CHUNK_LINES).collect();
-    let render_batch = |batch: &[usize]| -> Vec<Vec<u8>> {
-        batch
-            .par_iter()
-            .map(|&start| render(start..(start + CHUNK_LINES).min(count)))
-            .collect()
-    };
+    let mut spare: Vec<Vec<u8>> = Vec::new();
     // Batch k+1 renders while batch k is hashed and written.
     let mut pending: Vec<Vec<u8>> = Vec::new();
     for batch in starts.chunks(CHUNKS_IN_FLIGHT) {
+        let mut buffers: Vec<Vec<u8>> = batch
+            .iter()
+            .map(|_| spare.pop().unwrap_or_default())
+            .collect();
         let (rendered, written) = rayon::join(
-            || render_batch(batch),
+            || {
+                buffers
+                    .par_iter_mut()
+                    .zip(batch)
+                    .for_each(|(buffer, &start)| {
+                        buffer.clear();
+                        render(start..(start + CHUNK_LINES).min(count), buffer);
+                    });
+                buffers
+            },
             || pending.iter().try_for_each(|part| out.write_all(part)),
         );
         written?;
-        pending = rendered;
+        spare.extend(std::mem::replace(&mut pending, rendered));
     }
     pending.iter().try_for_each(|part| out.write_all(part))
 }
@@ -125,14 +137,14 @@ fn csv_file<F>(
 where
     F: Fn(std::ops::Range<usize>, &mut csv::Writer<Vec<u8>>) + Sync,
 {
-    let mut head = csv_writer();
+    let mut head = csv_writer(Vec::new());
     // Writing to a Vec cannot fail.
     let _ = head.write_record(header);
     out.write_all(&head.into_inner().unwrap_or_default())?;
-    stream_chunks(out, count, |range| {
-        let mut writer = csv_writer();
+    stream_chunks(out, count, |range, buffer| {
+        let mut writer = csv_writer(std::mem::take(buffer));
         render(range, &mut writer);
-        writer.into_inner().unwrap_or_default()
+        *buffer = writer.into_inner().unwrap_or_default();
     })
 }
 
@@ -385,12 +397,13 @@ pub fn journal_fec(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Resu
         }
         at = end;
     }
-    stream_chunks(out, entries.len(), |range| {
-        let mut text = String::new();
+    stream_chunks(out, entries.len(), |range, buffer| {
+        // An empty buffer: always text.
+        let mut text = String::from_utf8(std::mem::take(buffer)).unwrap_or_default();
         for (k, &(at, end)) in entries[range.clone()].iter().enumerate() {
             journal_entry(result, at, end, (range.start + k + 1) as u64, &mut text);
         }
-        text.into_bytes()
+        *buffer = text.into_bytes();
     })
 }
 
@@ -846,9 +859,8 @@ pub fn reason_names() -> Vec<&'static str> {
 /// joins them back. Empty evidence is left out.
 pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Result<()> {
     let invoice = |i: u32| result.items[i as usize].invoice_id.as_str();
-    stream_chunks(out, result.lines.len(), |range| {
+    stream_chunks(out, result.lines.len(), |range, out| {
         let (start, end) = (range.start, range.end);
-        let mut out = Vec::new();
         let mut scratch = String::with_capacity(32);
         for ((line, decision), evidence) in result.lines[start..end]
             .iter()
@@ -856,7 +868,7 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
             .zip(&result.evidence[start..end])
         {
             let outcome = &decision.outcome;
-            let mut record = JsonObject::open(&mut out);
+            let mut record = JsonObject::open(out);
             record.text("line_id", &line.line_id);
             if let Some(detail) = line.detail {
                 record.raw("detail", &detail.to_string());
@@ -936,7 +948,6 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
             record.close();
             out.push(b'\n');
         }
-        out
     })
 }
 
