@@ -1088,6 +1088,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn longest_first_names_every_file_once() {
+        let mut longest = LONGEST_FIRST;
+        let mut files = FILES;
+        longest.sort();
+        files.sort();
+        assert_eq!(longest, files);
+    }
+
+    #[test]
     fn confidences_as_format_wrote_them() {
         for per_mille in [0, 7, 42, 960, 999, 1000, 1001, 9999, 10_000, 65_535] {
             assert_eq!(
