@@ -12,9 +12,10 @@ use super::evidence::{Context, Evidence, Found, INTERNAL_TRANSFER, PayerHow, Ref
 use super::fx;
 use super::index::cents;
 use super::subset;
-use super::text::{name_key, name_similarity};
+use super::text::{Quoted, name_key, name_similarity};
 use crate::apply::Book;
 use crate::config::Twins;
+use crate::money::Plain;
 
 /// Why a line (or the rest of it) needs a person. One closed list in
 /// precedence order; the snake_case names are the contract's.
@@ -430,11 +431,11 @@ fn by_references(
     for hit in references {
         let item = &cx.items[hit.item as usize];
         out.note_fmt(format_args!(
-            "{} {} found in {} as {:?} ({})",
+            "{} {} found in {} as {} ({})",
             describe_kind(hit.kind),
             item.invoice_id,
             found_name(hit.found),
-            hit.text,
+            Quoted(&hit.text),
             item.customer_id
         ));
     }
@@ -483,8 +484,10 @@ fn by_references(
     let paid = line.amount;
     let tolerance = cx.config.writeoff_max;
     out.note_fmt(format_args!(
-        "due {due}, paid {paid}, charges reported {}",
-        line.charges
+        "due {}, paid {}, charges reported {}",
+        Plain(due),
+        Plain(paid),
+        Plain(line.charges)
     ));
     let customers: Vec<u32> = {
         let mut c: Vec<u32> = open
@@ -537,7 +540,13 @@ fn by_references(
                 "writeoff_tolerance",
                 confidence,
             ));
-            out.note(|| format!("difference {} within writeoff_max {tolerance}", paid - due));
+            out.note(|| {
+                format!(
+                    "difference {} within writeoff_max {}",
+                    Plain(paid - due),
+                    Plain(tolerance)
+                )
+            });
         }
     } else if paid < due {
         if open.len() == 1 {
@@ -549,7 +558,7 @@ fn by_references(
                 rule: "partial_payment",
                 confidence,
             });
-            out.note(|| format!("partial payment: {} stays open", due - paid));
+            out.note(|| format!("partial payment: {} stays open", Plain(due - paid)));
         } else {
             out.rule = "amount_mismatch";
             out.note(|| {
@@ -586,7 +595,7 @@ fn by_references(
         } else {
             Reason::DuplicatePayment
         };
-        out.note(|| format!("{} paid beyond the open total", paid - due));
+        out.note(|| format!("{} paid beyond the open total", Plain(paid - due)));
         out.review(paid - due, reason, Vec::new());
     }
 }
@@ -980,7 +989,7 @@ fn by_customer_amount(
     match exact.len() {
         1 => {
             settle(&exact, rule_name(base, "amount"), confidence, out);
-            out.note(|| format!("one open item of the customer is exactly {paid}"));
+            out.note(|| format!("one open item of the customer is exactly {}", Plain(paid)));
             return;
         }
         n if n >= 2 => {

@@ -494,7 +494,12 @@ pub fn decide(line: &Line, cx: &Context<'_>, book: &Book, at: u32, how: &str, ou
             rule,
             confidence: 990,
         });
-        out.note(|| format!("fees withheld by the provider: {fees}"));
+        out.note(|| {
+            format!(
+                "fees withheld by the provider: {}",
+                crate::money::Plain(fees)
+            )
+        });
     }
     let applied: Decimal = proposals.iter().map(|p| p.amount).sum();
     let rest = line.amount - applied;

@@ -153,6 +153,28 @@ fn fold_char(c: char) -> Option<&'static str> {
     })
 }
 
+/// `{:?}` of a string, byte for byte, printable ASCII with nothing to
+/// escape written as is: a decision note quotes the text each reference
+/// was found as, for nearly every line. Anything else goes to `str`'s own
+/// `Debug`.
+#[derive(Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plain = self
+            .0
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+        if !plain || f.width().is_some() || f.precision().is_some() {
+            return std::fmt::Debug::fmt(self.0, f);
+        }
+        f.write_str("\"")?;
+        f.write_str(self.0)?;
+        f.write_str("\"")
+    }
+}
+
 /// Similarity of two name keys, 0..1: every word of each name must find a
 /// close word in the other (Jaro-Winkler per word, weighted by length, the
 /// weaker direction counts), so "CHARCUTERIE DELALIER PARTNERS" is not
@@ -516,6 +538,51 @@ mod tests {
             }
             // `name_similarity` scores a word found as is at 1.0 unscored.
             assert_eq!(jaro_winkler(a.as_bytes(), a.as_bytes()), 1.0, "{a}");
+        }
+        // Symmetric to the bit, which `name_similarity` relies on to score
+        // each pair of words once: every pair of words over two and three
+        // letters up to lengths 7 and 4 (repeats and transpositions
+        // included), and long words (the `strsim` path).
+        let mut all: Vec<String> = Vec::new();
+        for (letters, longest) in [("AB", 7), ("ABC", 4)] {
+            let mut words = vec![String::new()];
+            for _ in 0..longest {
+                words = words
+                    .iter()
+                    .flat_map(|w| letters.chars().map(move |c| format!("{w}{c}")))
+                    .collect();
+                all.extend(words.iter().cloned());
+            }
+        }
+        all.push("X".repeat(70) + "Y");
+        all.push("Y".to_string() + &"X".repeat(69));
+        for a in &all {
+            for b in &all {
+                let (ab, ba) = (
+                    jaro_winkler(a.as_bytes(), b.as_bytes()),
+                    jaro_winkler(b.as_bytes(), a.as_bytes()),
+                );
+                assert_eq!(ab.to_bits(), ba.to_bits(), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn quoted_writes_what_debug_writes() {
+        for text in [
+            "",
+            "FA2026000123",
+            "a \"b\" c",
+            "back\\slash",
+            "tab\there",
+            "Lefèvre",
+            "it's",
+            "\u{7f}",
+            "~ok!",
+        ] {
+            assert_eq!(Quoted(text).to_string(), format!("{text:?}"), "{text}");
+            let compact: crate::model::Text = text.into();
+            assert_eq!(Quoted(&compact).to_string(), format!("{compact:?}"));
         }
     }
 
