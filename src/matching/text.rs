@@ -246,30 +246,31 @@ pub fn name_similarity(a: &str, b: &str) -> f64 {
         }
         memo[at]
     };
-    // (weighted score, weakest word) of one direction, from the best
-    // counterpart of each of its words.
+    // (weighted sum, total length, weakest word) of each direction, from
+    // the best counterpart of each of its words.
     let mut weighted = [(0.0, 0.0, 1.0f64); 2];
-    for (i, word) in a_words.iter().enumerate() {
-        // The same word is the best counterpart (1.0, as Jaro-Winkler
-        // scores it): most words of a payer's name are the customer's.
-        let best = if b_words.contains(word) {
-            1.0
-        } else {
-            (0..b_words.len())
-                .map(|j| similarity(i, j))
-                .fold(0.0, f64::max)
-        };
-        add_word(&mut weighted[0], best, word.len());
-    }
-    for (j, word) in b_words.iter().enumerate() {
-        let best = if a_words.contains(word) {
-            1.0
-        } else {
-            (0..a_words.len())
-                .map(|i| similarity(i, j))
-                .fold(0.0, f64::max)
-        };
-        add_word(&mut weighted[1], best, word.len());
+    for (side, (from, to)) in [(a_words, b_words), (b_words, a_words)]
+        .into_iter()
+        .enumerate()
+    {
+        for (k, word) in from.iter().enumerate() {
+            // The same word is the best counterpart (1.0, as Jaro-Winkler
+            // scores it): most words of a payer's name are the customer's.
+            let best = if to.contains(word) {
+                1.0
+            } else {
+                (0..to.len())
+                    .map(|l| {
+                        if side == 0 {
+                            similarity(k, l)
+                        } else {
+                            similarity(l, k)
+                        }
+                    })
+                    .fold(0.0, f64::max)
+            };
+            add_word(&mut weighted[side], best, word.len());
+        }
     }
     direction_score(weighted[0]).min(direction_score(weighted[1]))
 }
