@@ -267,7 +267,7 @@ pub fn decide(line: &Line, evidence: &Evidence, cx: &Context<'_>, book: &Book) -
     }
     let references = usable_references(line, evidence, cx, book, payer.map(|p| p.0), &mut out);
     if !references.is_empty() {
-        by_references(line, cx, book, &references, &mut out);
+        by_references(line, evidence, cx, book, &references, &mut out);
         return out;
     }
     match payer {
@@ -410,6 +410,7 @@ fn usable_references(
 
 fn by_references(
     line: &Line,
+    evidence: &Evidence,
     cx: &Context<'_>,
     book: &Book,
     references: &[RefHit],
@@ -500,7 +501,7 @@ fn by_references(
     };
     if customers.len() == 1 {
         out.customer.get_or_insert((customers[0], "reference"));
-        learn(line, cx, customers[0], out);
+        learn(line, evidence, cx, customers[0], out);
     }
     let settle_all = |out: &mut Outcome| {
         settle_in_full(out, book, &open, strongest.rule(), confidence);
@@ -603,8 +604,13 @@ fn by_references(
 /// Remember the payer's IBAN for a customer settled on references, when
 /// the payer's name is the customer's (a third party paying for the
 /// customer must not teach its IBAN).
-fn learn(line: &Line, cx: &Context<'_>, customer: u32, out: &mut Outcome) {
-    if line.payer_iban.is_empty() || cx.index.ibans.contains_key(&line.payer_iban) {
+fn learn(line: &Line, evidence: &Evidence, cx: &Context<'_>, customer: u32, out: &mut Outcome) {
+    let known = || {
+        evidence
+            .payer_iban_known
+            .unwrap_or_else(|| cx.index.ibans.contains_key(&line.payer_iban))
+    };
+    if line.payer_iban.is_empty() || known() {
         return;
     }
     let name = name_key(&line.payer_name);

@@ -135,6 +135,11 @@ pub struct Evidence {
     /// The line index of the receipt such a debit is tied to by cheque
     /// number or end-to-end id (`returns::tie_returns`).
     pub receipt: Option<u32>,
+    /// Whether the payer IBAN is one the customer file names, where the
+    /// payer was looked up (`None`: not looked up): the decision asks
+    /// again before it learns an IBAN, and the lookup is done here, in
+    /// parallel, rather than in the one-core part of the decide stage.
+    pub payer_iban_known: Option<bool>,
 }
 
 /// Words that mark a credit as no customer's payment (upper case, accents
@@ -480,8 +485,11 @@ fn scan_text(
 }
 
 fn identify_payer(line: &Line, cx: &Context<'_>, skip_fuzzy: bool, evidence: &mut Evidence) {
-    if !line.payer_iban.is_empty()
-        && let Some(owners) = cx.index.ibans.get(&line.payer_iban)
+    let owners = (!line.payer_iban.is_empty())
+        .then(|| cx.index.ibans.get(&line.payer_iban))
+        .flatten();
+    evidence.payer_iban_known = Some(owners.is_some());
+    if let Some(owners) = owners
         && owners.len() == 1
     {
         evidence.payer = Some(Payer {
