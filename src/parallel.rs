@@ -94,8 +94,11 @@ where
     let total: usize = rooms.iter().sum();
     let mut all: Vec<T> = Vec::with_capacity(total);
     let mut cut = Vec::with_capacity(parts.len());
+    // Where each part's room starts.
+    let mut offsets = Vec::with_capacity(parts.len());
     let mut rest = &mut all.spare_capacity_mut()[..total];
     for (part, room) in parts.into_iter().zip(&rooms) {
+        offsets.push(total - rest.len());
         let (here, after) = std::mem::take(&mut rest).split_at_mut(*room);
         cut.push((part, here));
         rest = after;
@@ -116,12 +119,6 @@ where
         })
         .collect();
     let base = all.as_mut_ptr();
-    let mut offsets = Vec::with_capacity(results.len());
-    let mut offset = 0;
-    for room in &rooms {
-        offsets.push(offset);
-        offset += room;
-    }
     let drop_filled = |results: &[Result<Filled<T, R>, E>]| {
         for (result, &at) in results.iter().zip(&offsets) {
             if let Ok((len, _, _)) = result {
