@@ -22,5 +22,6 @@ pub mod money;
 pub mod output;
 pub mod parallel;
 pub mod parse;
+pub mod process;
 pub mod run;
 pub mod synth;
