@@ -1,5 +1,7 @@
 //! Helpers for work split across threads.
 
+use std::cmp::Ordering;
+
 use rayon::prelude::*;
 
 /// The parts one after another, moved into one vector by several threads:
@@ -32,6 +34,336 @@ pub fn concat<T: Send>(parts: Vec<Vec<T>>) -> Vec<T> {
     // written with its part's value above (a zip of a slot slice and its
     // part, of equal length), so the first `total` elements are
     // initialised.
+    unsafe { all.set_len(total) };
+    all
+}
+
+/// Values in a merge no fewer than this a piece (below, one thread merges).
+const MERGE_PIECE_MIN: usize = 16 * 1024;
+
+/// The parts' values in one vector, in the order `cmp` gives, ties in the
+/// order of the parts and of the values in them: what a stable sort of
+/// the parts one after another gives, whatever the thread count. The
+/// sorted stretches (runs) of every part are merged straight into the
+/// final vector, several pieces of it at once, each value moved once.
+///
+/// Made for parts that come nearly sorted (a statement file's lines, the
+/// files in date order): the work is then a merge of a few hundred runs
+/// instead of a sort of the whole, and the move that `concat` would make
+/// anyway is the only one.
+pub fn merge_sorted<T, F>(parts: Vec<Vec<T>>, cmp: F) -> Vec<T>
+where
+    T: Send + Sync,
+    F: Fn(&T, &T) -> Ordering + Sync,
+{
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let pieces = (total / MERGE_PIECE_MIN).clamp(1, 4 * rayon::current_num_threads());
+    merge_sorted_in(parts, &cmp, pieces)
+}
+
+/// A sorted stretch of a part.
+#[derive(Clone, Copy)]
+struct Run {
+    part: usize,
+    start: usize,
+    end: usize,
+}
+
+/// The parts' values, read in place while they are moved out.
+struct Source<T>(Vec<*const T>);
+
+// SAFETY: the pointers are read (`&T`, needing `T: Sync`) from several
+// threads, and each value is moved out (needing `T: Send`) by exactly one.
+unsafe impl<T: Send + Sync> Send for Source<T> {}
+unsafe impl<T: Send + Sync> Sync for Source<T> {}
+
+impl<T> Source<T> {
+    /// SAFETY: `pos` is within the part, and its value not yet moved out.
+    unsafe fn at(&self, part: usize, pos: usize) -> &T {
+        unsafe { &*self.0[part].add(pos) }
+    }
+}
+
+fn merge_sorted_in<T, F>(mut parts: Vec<Vec<T>>, cmp: &F, pieces: usize) -> Vec<T>
+where
+    T: Send + Sync,
+    F: Fn(&T, &T) -> Ordering + Sync,
+{
+    let total: usize = parts.iter().map(Vec::len).sum();
+    // The runs, in part order, then position: a run's index is then the
+    // tie-break of a stable sort.
+    let runs: Vec<Vec<Run>> = parts
+        .par_iter()
+        .enumerate()
+        .map(|(part, values)| {
+            let mut runs = Vec::new();
+            let mut start = 0;
+            for at in 1..values.len() {
+                if cmp(&values[at - 1], &values[at]) == Ordering::Greater {
+                    runs.push(Run {
+                        part,
+                        start,
+                        end: at,
+                    });
+                    start = at;
+                }
+            }
+            if !values.is_empty() {
+                runs.push(Run {
+                    part,
+                    start,
+                    end: values.len(),
+                });
+            }
+            runs
+        })
+        .collect();
+    let runs: Vec<Run> = runs.into_iter().flatten().collect();
+    // The order of the result, on (run, position) pairs: by value, then
+    // run, then position. Along one run it only grows.
+    let before = |(ra, pa): (usize, usize), (rb, pb): (usize, usize)| {
+        let a = &parts[runs[ra].part][pa];
+        let b = &parts[runs[rb].part][pb];
+        cmp(a, b).then(ra.cmp(&rb)).then(pa.cmp(&pb)) == Ordering::Less
+    };
+    // Splitters from a sample of every run (each run's first value at
+    // least), then each run cut where the splitter would fall in it.
+    let stride = (total / (pieces * 32)).max(1);
+    let mut sample: Vec<(usize, usize)> = runs
+        .iter()
+        .enumerate()
+        .flat_map(|(r, run)| (run.start..run.end).step_by(stride).map(move |p| (r, p)))
+        .collect();
+    let pieces = pieces.clamp(1, sample.len().max(1));
+    sample.sort_unstable_by(|&a, &b| {
+        if before(a, b) {
+            Ordering::Less
+        } else if a == b {
+            Ordering::Equal
+        } else {
+            Ordering::Greater
+        }
+    });
+    // cuts[j][r]: where piece j starts in run r (`pieces + 1` rows).
+    let mut cuts: Vec<Vec<usize>> = Vec::with_capacity(pieces + 1);
+    cuts.push(runs.iter().map(|run| run.start).collect());
+    for j in 1..pieces {
+        let splitter = sample[j * sample.len() / pieces];
+        let row = runs
+            .iter()
+            .enumerate()
+            .map(|(r, run)| {
+                // First position of the run not before the splitter.
+                let (mut low, mut high) = (run.start, run.end);
+                while low < high {
+                    let mid = low + (high - low) / 2;
+                    if before((r, mid), splitter) {
+                        low = mid + 1;
+                    } else {
+                        high = mid;
+                    }
+                }
+                low
+            })
+            .zip(&cuts[j - 1])
+            // Splitters come in order; the max only guards the invariant.
+            .map(|(cut, &previous)| cut.max(previous))
+            .collect();
+        cuts.push(row);
+    }
+    cuts.push(runs.iter().map(|run| run.end).collect());
+    // From here the values belong to the merge: the parts keep their
+    // buffers only, and a panic in `cmp` leaks values, never drops one
+    // twice.
+    let source = Source(parts.iter().map(|p| p.as_ptr()).collect());
+    for part in &mut parts {
+        // SAFETY: shrinking the length; the values stay where they are.
+        unsafe { part.set_len(0) };
+    }
+    let mut all: Vec<T> = Vec::with_capacity(total);
+    let mut rest = &mut all.spare_capacity_mut()[..total];
+    let mut work = Vec::with_capacity(pieces);
+    for j in 0..pieces {
+        let segments: Vec<(usize, usize, usize)> = (0..runs.len())
+            .filter(|&r| cuts[j][r] < cuts[j + 1][r])
+            .map(|r| (runs[r].part, cuts[j][r], cuts[j + 1][r]))
+            .collect();
+        let len = segments.iter().map(|&(_, from, to)| to - from).sum();
+        let (here, after) = rest.split_at_mut(len);
+        work.push((segments, here));
+        rest = after;
+    }
+    work.into_par_iter()
+        .for_each(|(segments, out)| merge_segments(&source, segments, out, cmp));
+    // SAFETY: the pieces' segments cover every position of every run
+    // once (the cuts of a run grow from its start to its end), the runs
+    // cover every part, and each piece wrote exactly as many values as its
+    // segments hold, into its own stretch of the first `total` slots.
+    unsafe { all.set_len(total) };
+    all
+}
+
+/// Merges sorted segments `(part, from, to)` (in run order: the
+/// tie-break) into `out`, moving each value.
+fn merge_segments<T, F>(
+    source: &Source<T>,
+    mut segments: Vec<(usize, usize, usize)>,
+    out: &mut [std::mem::MaybeUninit<T>],
+    cmp: &F,
+) where
+    F: Fn(&T, &T) -> Ordering,
+{
+    // A min-heap of segment indices by their current values.
+    // SAFETY (every `at` below): a segment's current position is below
+    // its end and its value not yet moved.
+    let less = |segments: &[(usize, usize, usize)], a: usize, b: usize| {
+        let (pa, xa, _) = segments[a];
+        let (pb, xb, _) = segments[b];
+        match unsafe { cmp(source.at(pa, xa), source.at(pb, xb)) } {
+            Ordering::Less => true,
+            Ordering::Greater => false,
+            Ordering::Equal => a < b,
+        }
+    };
+    let sift_down = |heap: &mut [usize], segments: &[(usize, usize, usize)], mut at: usize| {
+        loop {
+            let mut least = at;
+            for child in [2 * at + 1, 2 * at + 2] {
+                if child < heap.len() && less(segments, heap[child], heap[least]) {
+                    least = child;
+                }
+            }
+            if least == at {
+                return;
+            }
+            heap.swap(at, least);
+            at = least;
+        }
+    };
+    let mut heap: Vec<usize> = (0..segments.len()).collect();
+    for at in (0..heap.len() / 2).rev() {
+        sift_down(&mut heap, &segments, at);
+    }
+    for slot in out.iter_mut() {
+        let top = heap[0];
+        let (part, pos, end) = segments[top];
+        // SAFETY: as above; the value is moved out exactly once, here,
+        // and its segment moves past it.
+        slot.write(unsafe { std::ptr::read(source.at(part, pos)) });
+        segments[top].1 = pos + 1;
+        if pos + 1 == end {
+            heap.swap_remove(0);
+        }
+        if !heap.is_empty() {
+            sift_down(&mut heap, &segments, 0);
+        }
+    }
+}
+
+/// The order that sorts `values` stably by `cmp` (their positions, the
+/// first in the sorted order first), when the values are nearly sorted:
+/// when they can be dealt in order onto at most `RISING_PILES` piles, each
+/// rising. `None` otherwise (sort the values themselves then).
+///
+/// Each value goes on the pile whose last value is the highest not above
+/// it; the piles are then merged, two by two. An open-items file numbered
+/// in order but for its credit notes and for the invoices numbered past
+/// 999999 (which sort among the others) makes three piles: a comparison or
+/// a few a value instead of a sort's twenty.
+pub fn nearly_sorted_order<T, F>(values: &[T], cmp: F) -> Option<Vec<u32>>
+where
+    F: Fn(&T, &T) -> Ordering,
+{
+    assert!(values.len() <= u32::MAX as usize, "more than 2^32 values");
+    // Each pile with its positions; its last value is the last position's.
+    let mut piles: Vec<Vec<u32>> = Vec::new();
+    for (at, value) in values.iter().enumerate() {
+        let mut best: Option<(usize, &T)> = None;
+        for (p, pile) in piles.iter().enumerate() {
+            let last = &values[pile[pile.len() - 1] as usize];
+            let fits = cmp(last, value) != Ordering::Greater;
+            if fits && best.is_none_or(|(_, best)| cmp(last, best) == Ordering::Greater) {
+                best = Some((p, last));
+            }
+        }
+        match best {
+            Some((p, _)) => piles[p].push(at as u32),
+            None if piles.len() < RISING_PILES => piles.push(vec![at as u32]),
+            None => return None,
+        }
+    }
+    while piles.len() > 1 {
+        let mut merged = Vec::with_capacity(piles.len().div_ceil(2));
+        let mut pairs = piles.into_iter();
+        while let Some(left) = pairs.next() {
+            merged.push(match pairs.next() {
+                Some(right) => merge_positions(values, &left, &right, &cmp),
+                None => left,
+            });
+        }
+        piles = merged;
+    }
+    Some(piles.pop().unwrap_or_default())
+}
+
+/// Piles of `nearly_sorted_order` before the values count as unsorted.
+const RISING_PILES: usize = 8;
+
+/// Two lists of positions, each in stable order, merged in stable order.
+fn merge_positions<T, F>(values: &[T], left: &[u32], right: &[u32], cmp: &F) -> Vec<u32>
+where
+    F: Fn(&T, &T) -> Ordering,
+{
+    let mut order = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (0, 0);
+    while l < left.len() && r < right.len() {
+        let (x, y) = (left[l], right[r]);
+        if cmp(&values[x as usize], &values[y as usize]).then(x.cmp(&y)) == Ordering::Greater {
+            order.push(y);
+            r += 1;
+        } else {
+            order.push(x);
+            l += 1;
+        }
+    }
+    order.extend_from_slice(&left[l..]);
+    order.extend_from_slice(&right[r..]);
+    order
+}
+
+/// `values` moved into a new vector in `order` (a permutation of their
+/// positions), by several threads at once: each value moved once.
+///
+/// Panics if `order` is not a permutation of `0..values.len()`, before
+/// any value is moved.
+pub fn permuted<T: Send + Sync>(mut values: Vec<T>, order: &[u32]) -> Vec<T> {
+    let total = values.len();
+    assert_eq!(order.len(), total, "the order is not a permutation");
+    let mut seen = vec![false; total];
+    for &at in order {
+        let slot = seen
+            .get_mut(at as usize)
+            .expect("the order is not a permutation");
+        assert!(!*slot, "the order is not a permutation");
+        *slot = true;
+    }
+    drop(seen);
+    let source = Source(vec![values.as_ptr()]);
+    // SAFETY: shrinking the length; the values now belong to the moves
+    // below, each read once since `order` is a permutation.
+    unsafe { values.set_len(0) };
+    let mut all: Vec<T> = Vec::with_capacity(total);
+    all.spare_capacity_mut()[..total]
+        .par_chunks_mut(64 * 1024)
+        .zip(order.par_chunks(64 * 1024))
+        .for_each(|(slots, positions)| {
+            for (slot, &at) in slots.iter_mut().zip(positions) {
+                // SAFETY: `at` is within the values, and no other slot
+                // takes it (a permutation, checked above).
+                slot.write(unsafe { std::ptr::read(source.at(0, at as usize)) });
+            }
+        });
+    // SAFETY: every one of the first `total` slots was written above.
     unsafe { all.set_len(total) };
     all
 }
@@ -169,7 +501,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::concat;
+    use super::{concat, merge_sorted, merge_sorted_in, nearly_sorted_order, permuted};
 
     #[test]
     fn parts_are_moved_in_order() {
@@ -264,5 +596,170 @@ mod tests {
         let expected: Vec<u32> = many.iter().flat_map(|(_, v, _)| v.clone()).collect();
         assert_eq!(filled(many, &live).map(|(all, _)| all), Ok(expected));
         assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    /// A stable sort of the parts one after another, whatever the pieces.
+    #[test]
+    fn merge_is_a_stable_sort_of_the_parts() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % bound
+        };
+        for case in 0..300 {
+            let part_count = next(12) as usize;
+            let keys = [3, 50, 1_000_000][case % 3];
+            let parts: Vec<Vec<(u64, usize)>> = (0..part_count)
+                .map(|p| {
+                    let len = next(if case % 10 == 0 { 3000 } else { 40 }) as usize;
+                    let mut key = next(keys);
+                    (0..len)
+                        .map(|i| {
+                            // Mostly rising, as statement lines come.
+                            key = if next(8) == 0 {
+                                next(keys)
+                            } else {
+                                (key + next(3)).min(keys)
+                            };
+                            (key, p * 10_000 + i)
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut expected = parts.concat();
+            expected.sort_by_key(|&(key, _)| key);
+            for pieces in [1, 2, 3, 7, 64] {
+                let merged = merge_sorted_in(
+                    parts.clone(),
+                    &|a: &(u64, usize), b: &(u64, usize)| a.0.cmp(&b.0),
+                    pieces,
+                );
+                assert_eq!(merged, expected, "case {case}, {pieces} pieces");
+            }
+        }
+        assert!(merge_sorted(Vec::<Vec<u8>>::new(), |a, b| a.cmp(b)).is_empty());
+        assert!(
+            merge_sorted_in(vec![Vec::<u8>::new(); 3], &|a: &u8, b: &u8| a.cmp(b), 4).is_empty()
+        );
+        assert_eq!(
+            merge_sorted(vec![vec![], vec![5, 1], vec![3]], |a, b| a.cmp(b)),
+            vec![1, 3, 5]
+        );
+    }
+
+    /// Every value moved once: none dropped twice, none lost.
+    #[test]
+    fn merge_moves_each_value_once() {
+        let live = std::sync::Arc::new(std::sync::atomic::AtomicIsize::new(0));
+        let parts: Vec<Vec<Counted>> = (0..9u32)
+            .map(|p| {
+                (0..(p * 997) % 4000)
+                    .map(|i| Counted::new((i * 7 + p) % 5000, &live))
+                    .collect()
+            })
+            .collect();
+        let count: usize = parts.iter().map(Vec::len).sum();
+        let merged = merge_sorted_in(parts, &|a: &Counted, b: &Counted| a.0.cmp(&b.0), 5);
+        assert_eq!(merged.len(), count);
+        assert_eq!(
+            live.load(std::sync::atomic::Ordering::SeqCst),
+            count as isize
+        );
+        assert!(merged.windows(2).all(|w| w[0].0 <= w[1].0));
+        drop(merged);
+        assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn nearly_sorted_values_are_sorted_stably() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % bound
+        };
+        let cmp = |a: &(u64, usize), b: &(u64, usize)| a.0.cmp(&b.0);
+        let stable_sort = |values: &[(u64, usize)]| {
+            let mut sorted = values.to_vec();
+            sorted.sort_by_key(|&(key, _)| key);
+            sorted
+        };
+        let mut ordered = 0;
+        for case in 0..400 {
+            let len = next(if case % 20 == 0 { 5000 } else { 80 }) as usize;
+            let keys = [4, 100, 1_000_000][case % 3];
+            let mut key = 0;
+            let values: Vec<(u64, usize)> = (0..len)
+                .map(|i| {
+                    // Rising, a value out of place now and then (a credit
+                    // note among invoices), and a jump now and then.
+                    let value = if next(6) == 0 {
+                        next(keys)
+                    } else {
+                        if next(60) == 0 {
+                            key = next(keys);
+                        }
+                        key = (key + next(3)).min(keys);
+                        key
+                    };
+                    (value, i)
+                })
+                .collect();
+            let expected = stable_sort(&values);
+            if let Some(order) = nearly_sorted_order(&values, cmp) {
+                assert_eq!(permuted(values, &order), expected, "case {case}");
+                ordered += 1;
+            }
+        }
+        assert!(ordered > 300, "{ordered} of 400 ordered");
+        // Two sorted sequences interleaved (numbers past 999999 sorting
+        // among the others), with values out of place in both.
+        let values: Vec<(u64, usize)> = (0..30_000u64)
+            .map(|i| {
+                let key = if i < 10_000 {
+                    i * 3
+                } else {
+                    (i - 10_000) * 2 + 1
+                };
+                (if i % 17 == 0 { key / 5 } else { key }, i as usize)
+            })
+            .collect();
+        let order = nearly_sorted_order(&values, cmp).expect("nearly sorted");
+        assert_eq!(permuted(values.clone(), &order), stable_sort(&values));
+        // Sorted backwards: nothing rises.
+        let backwards: Vec<(u64, usize)> = (0..100).rev().map(|i| (i, 0)).collect();
+        assert_eq!(nearly_sorted_order(&backwards, cmp), None);
+        // Eight rising runs, and nine: one too many.
+        let runs = |count: usize| -> Vec<(u64, usize)> {
+            (0..count)
+                .flat_map(|r| (0..50).map(move |i| (i as u64 * 10 + r as u64, r * 50 + i)))
+                .collect()
+        };
+        let order = nearly_sorted_order(&runs(8), cmp).expect("eight piles");
+        assert_eq!(permuted(runs(8), &order), stable_sort(&runs(8)));
+        assert_eq!(nearly_sorted_order(&runs(9), cmp), None);
+        assert_eq!(
+            nearly_sorted_order(&[] as &[(u64, usize)], cmp),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn permuted_moves_each_value_once_and_refuses_a_non_permutation() {
+        let live = std::sync::Arc::new(std::sync::atomic::AtomicIsize::new(0));
+        let values: Vec<Counted> = (0..200_000).map(|i| Counted::new(i, &live)).collect();
+        let order: Vec<u32> = (0..200_000u32).map(|i| (i * 7919) % 200_000).collect();
+        let moved = permuted(values, &order);
+        assert!(moved.iter().zip(&order).all(|(v, &at)| v.0 == at));
+        assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 200_000);
+        drop(moved);
+        assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
+        for order in [vec![0, 0, 2], vec![0, 1], vec![0, 1, 3]] {
+            let refused = std::panic::catch_unwind(|| permuted(vec![1u8, 2, 3], &order));
+            assert!(refused.is_err(), "{order:?}");
+        }
     }
 }

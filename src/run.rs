@@ -14,6 +14,7 @@
 
 use std::collections::HashSet;
 
+use chrono::NaiveDate;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
@@ -24,7 +25,7 @@ use crate::matching::evidence::{Context, Evidence, gather};
 use crate::matching::index::Index;
 use crate::matching::settlement::SettlementIndex;
 use crate::matching::{Line, lines_into};
-use crate::model::{Customer, OpenItem, RemittanceAdvice, Settlement, Statement};
+use crate::model::{Customer, OpenItem, RemittanceAdvice, Settlement, Statement, Text};
 
 /// Everything a run reads, already parsed.
 pub struct RunInputs {
@@ -112,26 +113,27 @@ fn run_with(
     // list them in: every tie broken by item or customer index (rows of a
     // line, twins, subsets, name candidates) is then broken the same way
     // for the same data. Checked first: files are often sorted already.
-    // In place (a stable sort would copy 2 M items): the keys are unique in
-    // files (the readers refuse a repeated id), and the tie-break makes the
-    // order total for inputs built otherwise.
-    if !items.windows(2).all(|w| w[0].invoice_id <= w[1].invoice_id) {
-        items.par_sort_unstable_by(|a, b| {
-            (
-                &a.invoice_id,
-                &a.customer_id,
-                a.due_date,
-                a.amount,
-                a.open_amount,
-            )
-                .cmp(&(
-                    &b.invoice_id,
-                    &b.customer_id,
-                    b.due_date,
-                    b.amount,
-                    b.open_amount,
-                ))
-        });
+    // The keys are unique in files (the readers refuse a repeated id), and
+    // the tie-break makes the order total for inputs built otherwise: any
+    // sort gives the same order.
+    fn item_key(i: &OpenItem) -> (&Text, &Text, NaiveDate, Decimal, Decimal) {
+        (
+            &i.invoice_id,
+            &i.customer_id,
+            i.due_date,
+            i.amount,
+            i.open_amount,
+        )
+    }
+    if !items.is_sorted_by(|a, b| item_key(a) <= item_key(b)) {
+        // Nearly sorted (by number, but for credit notes written beside
+        // their invoices, say): the few values out of place are sorted
+        // apart and merged back, and the items moved once, in parallel.
+        let cmp = |a: &OpenItem, b: &OpenItem| item_key(a).cmp(&item_key(b));
+        match crate::parallel::nearly_sorted_order(&items, cmp) {
+            Some(order) => items = crate::parallel::permuted(items, &order),
+            None => items.par_sort_unstable_by(cmp),
+        }
     }
     if !customers
         .windows(2)
@@ -145,7 +147,10 @@ fn run_with(
     settlements.sort_by(|a, b| (&a.settlement_id, &a.source).cmp(&(&b.settlement_id, &b.source)));
     // Order keys are unique (statement key, position, detail), so an
     // unstable sort is deterministic, and it needs no copy of the lines.
-    lines.par_sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
+    // `batch` gives them merged in this order already.
+    if !lines.is_sorted_by(|a, b| a.order_key() <= b.order_key()) {
+        lines.par_sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
+    }
     mark("sort");
     let mut index = Index::build(&items, &customers, &advices);
     mark("index");
