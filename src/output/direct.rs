@@ -5,14 +5,18 @@
 //! than rendering it on a virtual machine.
 //!
 //! The bytes gather in an aligned buffer and go to the disk straight from
-//! it, in whole blocks; the last partial block is written after `O_DIRECT`
-//! is turned off. Where the file system refuses direct I/O (tmpfs, some
+//! it, in whole blocks, written by a thread of the file's own while the
+//! caller fills a second buffer (a direct write returns only once the
+//! device has the bytes: a rendering thread would otherwise wait for it);
+//! the last partial block is written after `O_DIRECT` is turned off. Where the file system refuses direct I/O (tmpfs, some
 //! network and FUSE file systems: at open or at the first write) the file
 //! is written through the page cache as any other, with the same bytes.
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// Bytes gathered before each write: a multiple of `ALIGN`.
 const BUFFER: usize = 4 << 20;
@@ -21,16 +25,56 @@ const BUFFER: usize = 4 << 20;
 /// largest logical block size of common disks.
 const ALIGN: usize = 4096;
 
-pub struct DirectFile {
-    file: fs::File,
+/// One buffer of `BUFFER` bytes aligned to `ALIGN`.
+struct Block {
     /// `BUFFER + ALIGN` bytes, used from `start` (aligned).
     memory: Vec<u8>,
     start: usize,
     len: usize,
-    direct: bool,
+}
+
+impl Block {
+    fn new() -> Block {
+        let memory = vec![0u8; BUFFER + ALIGN];
+        let start = memory.as_ptr().align_offset(ALIGN);
+        Block {
+            memory,
+            start,
+            len: 0,
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.memory[self.start..self.start + self.len]
+    }
+}
+
+/// What the writer thread is sent.
+enum Job {
+    /// A full buffer, and (tests) whether its first direct write is to be
+    /// refused as a file system would.
+    Write(Block, bool),
+    /// The last bytes: written, and the file given back.
+    Finish(Block, bool),
+}
+
+/// A file written by a thread of its own, from two buffers in turn: the
+/// caller fills one while the other goes to the disk, so that a rendering
+/// thread never waits for the disk (a direct write returns only once the
+/// device has the bytes).
+pub struct DirectFile {
+    /// The buffer being filled.
+    current: Block,
+    jobs: Option<SyncSender<Job>>,
+    /// Buffers back from the writer, written.
+    free: Receiver<Block>,
+    writer: Option<JoinHandle<io::Result<fs::File>>>,
     /// Tests: the next direct write is refused as a file system would.
     #[cfg(test)]
     refuse: bool,
+    /// Tests: set when direct I/O is turned off before the last buffer.
+    #[cfg(test)]
+    fell_back: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl DirectFile {
@@ -41,30 +85,148 @@ impl DirectFile {
             Ok(file) => (file, true),
             Err(_) => (open(path, false)?, false),
         };
-        let memory = vec![0u8; BUFFER + ALIGN];
-        let start = memory.as_ptr().align_offset(ALIGN);
-        Ok(DirectFile {
+        let (jobs, to_write) = sync_channel(1);
+        let (written, free) = sync_channel(2);
+        // The second buffer, ready for when the first goes out.
+        let _ = written.send(Block::new());
+        #[cfg(test)]
+        let fell_back = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let disk = Disk {
             file,
-            memory,
-            start,
-            len: 0,
             direct,
             #[cfg(test)]
+            fell_back: fell_back.clone(),
+        };
+        let writer = std::thread::Builder::new()
+            .name("recon-writer".into())
+            .spawn(move || write_blocks(disk, to_write, written))?;
+        Ok(DirectFile {
+            current: Block::new(),
+            jobs: Some(jobs),
+            free,
+            writer: Some(writer),
+            #[cfg(test)]
             refuse: false,
+            #[cfg(test)]
+            fell_back,
         })
     }
 
-    /// Writes the first `upto` gathered bytes (a whole number of blocks
-    /// while direct) and keeps the rest.
-    fn drain(&mut self, upto: usize) -> io::Result<()> {
+    fn refuse_next(&mut self) -> bool {
+        #[cfg(test)]
+        return std::mem::take(&mut self.refuse);
+        #[cfg(not(test))]
+        false
+    }
+
+    /// Sends the full buffer to the writer and takes the other one back.
+    fn send(&mut self) -> io::Result<()> {
+        let refuse = self.refuse_next();
+        let sent = match &self.jobs {
+            Some(jobs) => {
+                let block = std::mem::replace(
+                    &mut self.current,
+                    Block {
+                        memory: Vec::new(),
+                        start: 0,
+                        len: 0,
+                    },
+                );
+                jobs.send(Job::Write(block, refuse)).is_ok()
+            }
+            None => false,
+        };
+        match self.free.recv() {
+            Ok(block) if sent => {
+                self.current = block;
+                Ok(())
+            }
+            // The writer stopped: its error.
+            _ => Err(self.stop()),
+        }
+    }
+
+    /// The writer's error once it has stopped.
+    fn stop(&mut self) -> io::Error {
+        self.jobs = None;
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(Err(error))) => error,
+            Some(Err(_)) => io::Error::other("the output writer thread panicked"),
+            _ => io::Error::other("the output writer stopped"),
+        }
+    }
+
+    /// Writes what is left and returns the file (not synced).
+    pub fn finish(mut self) -> io::Result<fs::File> {
+        let refuse = self.refuse_next();
+        let block = std::mem::replace(
+            &mut self.current,
+            Block {
+                memory: Vec::new(),
+                start: 0,
+                len: 0,
+            },
+        );
+        let sent = self
+            .jobs
+            .take()
+            .is_some_and(|jobs| jobs.send(Job::Finish(block, refuse)).is_ok());
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(result)) if sent => result,
+            Some(Ok(Err(error))) => Err(error),
+            Some(Err(_)) => Err(io::Error::other("the output writer thread panicked")),
+            _ => Err(io::Error::other("the output writer stopped")),
+        }
+    }
+}
+
+impl Drop for DirectFile {
+    /// Not finished (an aborted run): the writer stops after the buffer in
+    /// hand, before the file is removed.
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Write for DirectFile {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if self.current.len == BUFFER {
+            self.send()?;
+        }
+        let taken = bytes.len().min(BUFFER - self.current.len);
+        let at = self.current.start + self.current.len;
+        self.current.memory[at..at + taken].copy_from_slice(&bytes[..taken]);
+        self.current.len += taken;
+        Ok(taken)
+    }
+
+    /// Bytes stay gathered until a whole buffer or `finish`: a direct
+    /// write cannot end inside a block.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The file, on the writer thread.
+struct Disk {
+    file: fs::File,
+    direct: bool,
+    #[cfg(test)]
+    fell_back: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Disk {
+    /// Writes `bytes` (a whole number of blocks while direct).
+    fn write(&mut self, bytes: &[u8], mut refuse: bool) -> io::Result<()> {
         let mut done = 0;
-        while done < upto {
-            let range = self.start + done..self.start + upto;
-            #[cfg(test)]
-            if std::mem::take(&mut self.refuse) && self.direct {
+        while done < bytes.len() {
+            if std::mem::take(&mut refuse) && self.direct {
                 self.buffered()?;
             }
-            match self.file.write(&self.memory[range]) {
+            match self.file.write(&bytes[done..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(written) => done += written,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -78,9 +240,6 @@ impl DirectFile {
                 Err(e) => return Err(e),
             }
         }
-        self.memory
-            .copy_within(self.start + upto..self.start + self.len, self.start);
-        self.len -= upto;
         Ok(())
     }
 
@@ -92,38 +251,40 @@ impl DirectFile {
         }
         Ok(())
     }
-
-    /// Writes what is left and returns the file (not synced).
-    pub fn finish(mut self) -> io::Result<fs::File> {
-        let whole = self.len / ALIGN * ALIGN;
-        if whole > 0 {
-            self.drain(whole)?;
-        }
-        self.buffered()?;
-        if self.len > 0 {
-            self.drain(self.len)?;
-        }
-        Ok(self.file)
-    }
 }
 
-impl Write for DirectFile {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        if self.len == BUFFER {
-            self.drain(BUFFER)?;
+/// The writer thread: buffers in order, each sent back once written; the
+/// last one's whole blocks directly, its tail through the page cache.
+fn write_blocks(
+    mut disk: Disk,
+    jobs: Receiver<Job>,
+    written: SyncSender<Block>,
+) -> io::Result<fs::File> {
+    for job in jobs {
+        match job {
+            Job::Write(mut block, refuse) => {
+                disk.write(block.bytes(), refuse)?;
+                #[cfg(test)]
+                if !disk.direct {
+                    disk.fell_back
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                block.len = 0;
+                // The caller may have stopped waiting (an error of its
+                // own): nothing to do then.
+                let _ = written.send(block);
+            }
+            Job::Finish(block, refuse) => {
+                let bytes = block.bytes();
+                let whole = bytes.len() / ALIGN * ALIGN;
+                disk.write(&bytes[..whole], refuse)?;
+                disk.buffered()?;
+                disk.write(&bytes[whole..], false)?;
+                return Ok(disk.file);
+            }
         }
-        let taken = bytes.len().min(BUFFER - self.len);
-        let at = self.start + self.len;
-        self.memory[at..at + taken].copy_from_slice(&bytes[..taken]);
-        self.len += taken;
-        Ok(taken)
     }
-
-    /// Bytes stay gathered until a whole buffer or `finish`: a direct
-    /// write cannot end inside a block.
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    Err(io::Error::other("the output was dropped before its end"))
 }
 
 /// A direct write the file system refuses (rather than fails).
@@ -181,6 +342,19 @@ fn set_direct(_: &fs::File, _: bool) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    /// Whether a descriptor has `O_DIRECT` (`None` off Linux).
+    fn is_direct(file: &fs::File) -> Option<bool> {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::io::AsRawFd;
+            // SAFETY: reads the status flags of a descriptor we own.
+            let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
+            Some(flags & libc::O_DIRECT != 0)
+        }
+        #[cfg(not(target_os = "linux"))]
+        None
+    }
+
     /// Sizes around the block and buffer boundaries, written in pieces of
     /// awkward sizes: the file holds exactly the bytes, direct or not.
     #[test]
@@ -223,8 +397,11 @@ mod tests {
         out.write_all(&bytes[..BUFFER + 10]).unwrap();
         out.refuse = true;
         out.write_all(&bytes[BUFFER + 10..]).unwrap();
-        assert!(!out.direct);
-        out.finish().unwrap();
+        let fell_back = out.fell_back.clone();
+        let file = out.finish().unwrap();
+        // Direct I/O turned off in mid-file, and off at the end.
+        assert!(fell_back.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(is_direct(&file), Some(false));
         assert!(fs::read(&path).unwrap() == bytes);
         fs::remove_dir_all(&dir).unwrap();
         let shm = Path::new("/dev/shm");
@@ -235,6 +412,26 @@ mod tests {
             out.finish().unwrap();
             assert!(fs::read(&path).unwrap() == bytes);
             fs::remove_file(&path).unwrap();
+        }
+    }
+
+    /// A write the device fails (`/dev/full`: no space left) comes back as
+    /// the error of a later `write` or of `finish`, never a hang.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_failing_device_gives_its_error() {
+        let full = Path::new("/dev/full");
+        if !full.exists() {
+            return;
+        }
+        for size in [10, BUFFER, 3 * BUFFER + 7] {
+            let mut out = DirectFile::create(full).unwrap();
+            let bytes = vec![7u8; size];
+            let error = match out.write_all(&bytes) {
+                Err(error) => error,
+                Ok(()) => out.finish().expect_err("no space left"),
+            };
+            assert_eq!(error.raw_os_error(), Some(libc::ENOSPC), "{size}: {error}");
         }
     }
 }
