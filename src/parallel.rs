@@ -41,6 +41,9 @@ pub fn concat<T: Send>(parts: Vec<Vec<T>>) -> Vec<T> {
 /// Values in a merge no fewer than this a piece (below, one thread merges).
 const MERGE_PIECE_MIN: usize = 16 * 1024;
 
+/// Mean length of the sorted runs below which `merge_sorted` sorts instead.
+const RUN_LENGTH_MIN: usize = 64;
+
 /// The parts' values in one vector, in the order `cmp` gives, ties in the
 /// order of the parts and of the values in them: what a stable sort of
 /// the parts one after another gives, whatever the thread count. The
@@ -50,7 +53,8 @@ const MERGE_PIECE_MIN: usize = 16 * 1024;
 /// Made for parts that come nearly sorted (a statement file's lines, the
 /// files in date order): the work is then a merge of a few hundred runs
 /// instead of a sort of the whole, and the move that `concat` would make
-/// anyway is the only one.
+/// anyway is the only one. Parts whose runs are shorter than
+/// `RUN_LENGTH_MIN` on average are concatenated and sorted instead.
 pub fn merge_sorted<T, F>(parts: Vec<Vec<T>>, cmp: F) -> Vec<T>
 where
     T: Send + Sync,
@@ -58,7 +62,7 @@ where
 {
     let total: usize = parts.iter().map(Vec::len).sum();
     let pieces = (total / MERGE_PIECE_MIN).clamp(1, 4 * rayon::current_num_threads());
-    merge_sorted_in(parts, &cmp, pieces)
+    merge_sorted_in(parts, &cmp, pieces, RUN_LENGTH_MIN)
 }
 
 /// A sorted stretch of a part.
@@ -84,12 +88,18 @@ impl<T> Source<T> {
     }
 }
 
-fn merge_sorted_in<T, F>(mut parts: Vec<Vec<T>>, cmp: &F, pieces: usize) -> Vec<T>
+fn merge_sorted_in<T, F>(
+    mut parts: Vec<Vec<T>>,
+    cmp: &F,
+    pieces: usize,
+    run_length_min: usize,
+) -> Vec<T>
 where
     T: Send + Sync,
     F: Fn(&T, &T) -> Ordering + Sync,
 {
     let total: usize = parts.iter().map(Vec::len).sum();
+    let pieces = pieces.max(1);
     // The runs, in part order, then position: a run's index is then the
     // tie-break of a stable sort.
     let runs: Vec<Vec<Run>> = parts
@@ -119,6 +129,14 @@ where
         })
         .collect();
     let runs: Vec<Run> = runs.into_iter().flatten().collect();
+    if run_length_min > 0 && runs.len() > total / run_length_min {
+        // Not nearly sorted (lines listed newest first, say): a stable
+        // sort, whose result is the same, without a merge of thousands of
+        // short runs (its cut table and sample grow with the runs).
+        let mut all = concat(parts);
+        all.par_sort_by(cmp);
+        return all;
+    }
     // The order of the result, on (run, position) pairs: by value, then
     // run, then position. Along one run it only grows.
     let before = |(ra, pa): (usize, usize), (rb, pb): (usize, usize)| {
@@ -263,7 +281,8 @@ fn merge_segments<T, F>(
 /// The order that sorts `values` stably by `cmp` (their positions, the
 /// first in the sorted order first), when the values are nearly sorted:
 /// when they can be dealt in order onto at most `RISING_PILES` piles, each
-/// rising. `None` otherwise (sort the values themselves then).
+/// rising. `None` otherwise, or beyond 2^32 values (sort the values
+/// themselves then).
 ///
 /// Each value goes on the pile whose last value is the highest not above
 /// it; the piles are then merged, two by two. An open-items file numbered
@@ -274,7 +293,9 @@ pub fn nearly_sorted_order<T, F>(values: &[T], cmp: F) -> Option<Vec<u32>>
 where
     F: Fn(&T, &T) -> Ordering,
 {
-    assert!(values.len() <= u32::MAX as usize, "more than 2^32 values");
+    if values.len() > u32::MAX as usize {
+        return None;
+    }
     // Each pile with its positions; its last value is the last position's.
     let mut piles: Vec<Vec<u32>> = Vec::new();
     for (at, value) in values.iter().enumerate() {
@@ -630,23 +651,35 @@ mod tests {
                 .collect();
             let mut expected = parts.concat();
             expected.sort_by_key(|&(key, _)| key);
-            for pieces in [1, 2, 3, 7, 64] {
-                let merged = merge_sorted_in(
-                    parts.clone(),
-                    &|a: &(u64, usize), b: &(u64, usize)| a.0.cmp(&b.0),
-                    pieces,
-                );
-                assert_eq!(merged, expected, "case {case}, {pieces} pieces");
+            // Merged whatever the runs (0), or sorted when they are short
+            // (the default bound), in any number of pieces.
+            for run_length_min in [0, super::RUN_LENGTH_MIN] {
+                for pieces in [0, 1, 2, 3, 7, 64] {
+                    let merged = merge_sorted_in(
+                        parts.clone(),
+                        &|a: &(u64, usize), b: &(u64, usize)| a.0.cmp(&b.0),
+                        pieces,
+                        run_length_min,
+                    );
+                    assert_eq!(merged, expected, "case {case}, {pieces} pieces");
+                }
             }
         }
         assert!(merge_sorted(Vec::<Vec<u8>>::new(), |a, b| a.cmp(b)).is_empty());
         assert!(
-            merge_sorted_in(vec![Vec::<u8>::new(); 3], &|a: &u8, b: &u8| a.cmp(b), 4).is_empty()
+            merge_sorted_in(vec![Vec::<u8>::new(); 3], &|a: &u8, b: &u8| a.cmp(b), 4, 0).is_empty()
         );
         assert_eq!(
             merge_sorted(vec![vec![], vec![5, 1], vec![3]], |a, b| a.cmp(b)),
             vec![1, 3, 5]
         );
+        // Newest first: every value a run of its own, sorted instead, stably.
+        let backwards: Vec<Vec<(u32, u32)>> = (0..4)
+            .map(|p| (0..50_000).rev().map(|i| (i / 3, p)).collect())
+            .collect();
+        let mut expected = backwards.concat();
+        expected.sort_by_key(|&(key, _)| key);
+        assert_eq!(merge_sorted(backwards, |a, b| a.0.cmp(&b.0)), expected);
     }
 
     /// Every value moved once: none dropped twice, none lost.
@@ -661,7 +694,7 @@ mod tests {
             })
             .collect();
         let count: usize = parts.iter().map(Vec::len).sum();
-        let merged = merge_sorted_in(parts, &|a: &Counted, b: &Counted| a.0.cmp(&b.0), 5);
+        let merged = merge_sorted_in(parts, &|a: &Counted, b: &Counted| a.0.cmp(&b.0), 5, 0);
         assert_eq!(merged.len(), count);
         assert_eq!(
             live.load(std::sync::atomic::Ordering::SeqCst),

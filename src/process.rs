@@ -18,8 +18,11 @@ pub fn no_huge_pages() -> bool {
     // SAFETY: PR_SET_THP_DISABLE and PR_GET_THP_DISABLE take and return
     // integers; no memory of the process is read or written.
     unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-        libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1
+        // The kernel reads `unsigned long` arguments (and refuses
+        // PR_SET_THP_DISABLE with non-zero ones after the first).
+        let (one, zero): (libc::c_ulong, libc::c_ulong) = (1, 0);
+        libc::prctl(libc::PR_SET_THP_DISABLE, one, zero, zero, zero);
+        libc::prctl(libc::PR_GET_THP_DISABLE, zero, zero, zero, zero) == 1
     }
     #[cfg(not(target_os = "linux"))]
     false

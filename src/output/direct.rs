@@ -69,6 +69,8 @@ pub struct DirectFile {
     /// Buffers back from the writer, written.
     free: Receiver<Block>,
     writer: Option<JoinHandle<io::Result<fs::File>>>,
+    /// The writer's error, once it stopped on one.
+    failed: Option<(io::ErrorKind, String)>,
     /// Tests: the next direct write is refused as a file system would.
     #[cfg(test)]
     refuse: bool,
@@ -105,6 +107,7 @@ impl DirectFile {
             jobs: Some(jobs),
             free,
             writer: Some(writer),
+            failed: None,
             #[cfg(test)]
             refuse: false,
             #[cfg(test)]
@@ -146,18 +149,30 @@ impl DirectFile {
         }
     }
 
-    /// The writer's error once it has stopped.
+    /// The writer's error once it has stopped (kept: every later `write`
+    /// or `finish` gives it again).
     fn stop(&mut self) -> io::Error {
         self.jobs = None;
-        match self.writer.take().map(JoinHandle::join) {
-            Some(Ok(Err(error))) => error,
-            Some(Err(_)) => io::Error::other("the output writer thread panicked"),
-            _ => io::Error::other("the output writer stopped"),
+        if let Some(writer) = self.writer.take() {
+            let error = match writer.join() {
+                Ok(Err(error)) => error,
+                Ok(Ok(_)) => io::Error::other("the output writer stopped"),
+                Err(_) => io::Error::other("the output writer thread panicked"),
+            };
+            self.failed = Some((error.kind(), error.to_string()));
+            return error;
+        }
+        match &self.failed {
+            Some((kind, message)) => io::Error::new(*kind, message.clone()),
+            None => io::Error::other("the output writer stopped"),
         }
     }
 
     /// Writes what is left and returns the file (not synced).
     pub fn finish(mut self) -> io::Result<fs::File> {
+        if self.failed.is_some() {
+            return Err(self.stop());
+        }
         let refuse = self.refuse_next();
         let block = std::mem::replace(
             &mut self.current,
@@ -193,6 +208,9 @@ impl Drop for DirectFile {
 
 impl Write for DirectFile {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if self.failed.is_some() {
+            return Err(self.stop());
+        }
         if self.current.len == BUFFER {
             self.send()?;
         }
@@ -427,11 +445,23 @@ mod tests {
         for size in [10, BUFFER, 3 * BUFFER + 7] {
             let mut out = DirectFile::create(full).unwrap();
             let bytes = vec![7u8; size];
-            let error = match out.write_all(&bytes) {
-                Err(error) => error,
-                Ok(()) => out.finish().expect_err("no space left"),
-            };
-            assert_eq!(error.raw_os_error(), Some(libc::ENOSPC), "{size}: {error}");
+            match out.write_all(&bytes) {
+                Err(error) => {
+                    assert_eq!(error.raw_os_error(), Some(libc::ENOSPC), "{size}: {error}");
+                    // Written again after the error: the same error, no panic.
+                    let again = out.write_all(&bytes).expect_err("stopped");
+                    assert_eq!(again.kind(), error.kind(), "{size}: {again}");
+                    let last = out.finish().expect_err("stopped");
+                    assert!(
+                        last.to_string().contains(&error.to_string()),
+                        "{size}: {last}"
+                    );
+                }
+                Ok(()) => {
+                    let error = out.finish().expect_err("no space left");
+                    assert_eq!(error.raw_os_error(), Some(libc::ENOSPC), "{size}: {error}");
+                }
+            }
         }
     }
 }
