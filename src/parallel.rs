@@ -619,16 +619,20 @@ mod tests {
         assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 
-    /// A stable sort of the parts one after another, whatever the pieces.
-    #[test]
-    fn merge_is_a_stable_sort_of_the_parts() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |bound: u64| {
+    /// Numbers below `bound`, the same for the same seed.
+    fn xorshift(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |bound| {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed % bound
-        };
+        }
+    }
+
+    /// A stable sort of the parts one after another, whatever the pieces.
+    #[test]
+    fn merge_is_a_stable_sort_of_the_parts() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         for case in 0..300 {
             let part_count = next(12) as usize;
             let keys = [3, 50, 1_000_000][case % 3];
@@ -707,13 +711,7 @@ mod tests {
 
     #[test]
     fn nearly_sorted_values_are_sorted_stably() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |bound: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % bound
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let cmp = |a: &(u64, usize), b: &(u64, usize)| a.0.cmp(&b.0);
         let stable_sort = |values: &[(u64, usize)]| {
             let mut sorted = values.to_vec();

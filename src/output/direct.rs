@@ -47,6 +47,18 @@ impl Block {
     fn bytes(&self) -> &[u8] {
         &self.memory[self.start..self.start + self.len]
     }
+
+    /// The block, leaving an empty one (no memory) in its place.
+    fn take(&mut self) -> Block {
+        std::mem::replace(
+            self,
+            Block {
+                memory: Vec::new(),
+                start: 0,
+                len: 0,
+            },
+        )
+    }
 }
 
 /// What the writer thread is sent.
@@ -127,14 +139,7 @@ impl DirectFile {
         let refuse = self.refuse_next();
         let sent = match &self.jobs {
             Some(jobs) => {
-                let block = std::mem::replace(
-                    &mut self.current,
-                    Block {
-                        memory: Vec::new(),
-                        start: 0,
-                        len: 0,
-                    },
-                );
+                let block = self.current.take();
                 jobs.send(Job::Write(block, refuse)).is_ok()
             }
             None => false,
@@ -174,24 +179,18 @@ impl DirectFile {
             return Err(self.stop());
         }
         let refuse = self.refuse_next();
-        let block = std::mem::replace(
-            &mut self.current,
-            Block {
-                memory: Vec::new(),
-                start: 0,
-                len: 0,
-            },
-        );
+        let block = self.current.take();
         let sent = self
             .jobs
             .take()
             .is_some_and(|jobs| jobs.send(Job::Finish(block, refuse)).is_ok());
-        match self.writer.take().map(JoinHandle::join) {
-            Some(Ok(result)) if sent => result,
-            Some(Ok(Err(error))) => Err(error),
-            Some(Err(_)) => Err(io::Error::other("the output writer thread panicked")),
-            _ => Err(io::Error::other("the output writer stopped")),
+        if sent && let Some(writer) = self.writer.take() {
+            return match writer.join() {
+                Ok(result) => result,
+                Err(_) => Err(io::Error::other("the output writer thread panicked")),
+            };
         }
+        Err(self.stop())
     }
 }
 
