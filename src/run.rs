@@ -127,8 +127,8 @@ fn run_with(
     }
     if !items.is_sorted_by(|a, b| item_key(a) <= item_key(b)) {
         // Nearly sorted (by number, but for credit notes written beside
-        // their invoices, say): the few values out of place are sorted
-        // apart and merged back, and the items moved once, in parallel.
+        // their invoices, say): dealt onto a few rising piles that are
+        // merged, and the items moved once, in parallel.
         let cmp = |a: &OpenItem, b: &OpenItem| item_key(a).cmp(&item_key(b));
         match crate::parallel::nearly_sorted_order(&items, cmp) {
             Some(order) => items = crate::parallel::permuted(items, &order),
