@@ -2,7 +2,7 @@
 # `recon run` of this build against an older revision's, alternating on the
 # same generated 1M-line data set (seed 7), 2 threads: a ratio that holds
 # when the machine's speed drifts between runs. Prints every run (wall
-# seconds, peak RSS in KB, stage breakdown), then the medians without the
+# seconds, peak RSS in MiB, stage breakdown), then the medians without the
 # first (warm-up) pair.
 #
 #   benches/run_side_by_side.sh REV [PAIRS]     (default 4 pairs)
@@ -30,7 +30,7 @@ for i in $(seq 0 $((pairs - 1))); do
       --statements "$data/statements" --remittances "$data/remittances" \
       --settlements "$data/settlements" --out "$data/out" > "$old/summary.txt"
     read -r wall rss < "$old/time.txt"
-    echo "$i $build wall=${wall}s peak_rss=${rss}KB $(grep '^time' "$old/summary.txt" | sed 's/^time *//')"
+    echo "$i $build wall=${wall}s peak_rss=$((rss / 1024))MiB $(grep '^time' "$old/summary.txt" | sed 's/^time *//')"
     [ "$i" -gt 0 ] && walls[$build]+="$wall "
   done
 done
