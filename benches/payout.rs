@@ -119,7 +119,17 @@ fn payout(c: &mut Criterion) {
         .iter()
         .filter(|p| p.item.is_some())
         .count();
-    assert_eq!(settled, ROWS, "{}", result.decisions[0].outcome.notes);
+    assert_eq!(
+        settled,
+        ROWS,
+        "{}",
+        result.decisions[0].outcome.notes_text(
+            &result.lines[0],
+            &result.evidence[0],
+            &result.items,
+            "; "
+        )
+    );
     assert!(result.decisions[0].outcome.reviews.is_empty());
 
     let mut group = c.benchmark_group("payout");

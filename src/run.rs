@@ -221,7 +221,7 @@ fn run_with(
                         "{} (rule {}: {})",
                         error.message,
                         outcome.rule,
-                        outcome.notes.replace('\n', "; ")
+                        outcome.notes_text(line, &evidence[at], &items, "; ")
                     );
                     error
                 })?;

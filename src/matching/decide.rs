@@ -15,6 +15,7 @@ use super::subset;
 use super::text::{Quoted, name_key, name_similarity};
 use crate::apply::Book;
 use crate::config::Twins;
+use crate::model::OpenItem;
 use crate::money::Plain;
 
 /// Why a line (or the rest of it) needs a person. One closed list in
@@ -137,35 +138,104 @@ pub struct Outcome {
     pub customer: Option<(u32, &'static str)>,
     /// The rule that decided, for the decision log.
     pub rule: &'static str,
-    /// Human-readable steps of the reasoning, in order.
-    /// One step per line (`\n`-separated: one allocation per decision,
-    /// not one per step).
-    pub notes: String,
+    /// The steps of the reasoning, in order, as data: the decision log
+    /// prints them (`Step::write`) when it is written, in parallel, so a
+    /// million lines' prose is neither formatted in the one-core part of
+    /// the decide stage nor held in memory until then.
+    pub notes: Vec<Step>,
+}
+
+/// One step of a decision's reasoning. The two that nearly every line
+/// takes are kept as the values they print; the others as their text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// The line's reference `Evidence::references[n]`, the items it names
+    /// and where it was found: `invoice number FA-2026-000006 found in
+    /// remittance text as "FA2026000006" (C0083407)`.
+    Reference(u32),
+    /// The amount due on the items about to be settled, the line's amount
+    /// and the charges it reports: `due 3466.24, paid 3441.97, charges
+    /// reported 0`.
+    Due(Decimal),
+    /// A sentence known when the program is built.
+    Fixed(&'static str),
+    Text(Box<str>),
+}
+
+impl Step {
+    /// Appends the step as the decision log prints it, for `line` and its
+    /// `evidence`, `items` the run's open items.
+    pub fn write(&self, line: &Line, evidence: &Evidence, items: &[OpenItem], out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Step::Reference(at) => {
+                let hit = &evidence.references[*at as usize];
+                let item = &items[hit.item as usize];
+                let _ = write!(
+                    out,
+                    "{} {} found in {} as {} ({})",
+                    describe_kind(hit.kind),
+                    item.invoice_id,
+                    found_name(hit.found),
+                    Quoted(&hit.text),
+                    item.customer_id
+                );
+            }
+            Step::Due(due) => {
+                let _ = write!(
+                    out,
+                    "due {}, paid {}, charges reported {}",
+                    Plain(*due),
+                    Plain(line.amount),
+                    Plain(line.charges)
+                );
+            }
+            Step::Fixed(text) => out.push_str(text),
+            Step::Text(text) => out.push_str(text),
+        }
+    }
 }
 
 impl Outcome {
-    /// A reasoning step for the decision log, built only when the run keeps
+    /// The reasoning steps as text, joined by `separator`.
+    pub fn notes_text(
+        &self,
+        line: &Line,
+        evidence: &Evidence,
+        items: &[OpenItem],
+        separator: &str,
+    ) -> String {
+        let mut text = String::new();
+        for (n, step) in self.notes.iter().enumerate() {
+            if n > 0 {
+                text.push_str(separator);
+            }
+            step.write(line, evidence, items, &mut text);
+        }
+        text
+    }
+}
+
+impl Outcome {
+    /// A reasoning step for the decision log, kept only when the run keeps
     /// one (`RECON_NO_NOTES` set: skipped, for measurements).
     pub(crate) fn note(&mut self, text: impl FnOnce() -> String) {
-        if notes_enabled() {
-            if self.notes.is_empty() {
-                // The first step's string becomes the notes: no copy.
-                self.notes = text();
-            } else {
-                self.notes.push('\n');
-                self.notes.push_str(&text());
-            }
-        }
+        self.step(|| Step::Text(text().into_boxed_str()));
     }
 
-    /// `note` formatting straight into the notes: for the steps nearly
-    /// every line takes (a million lines, a million strings saved).
-    pub(crate) fn note_fmt(&mut self, text: std::fmt::Arguments<'_>) {
+    /// `note` of a fixed sentence.
+    pub(crate) fn note_fixed(&mut self, text: &'static str) {
+        self.step(|| Step::Fixed(text));
+    }
+
+    pub(crate) fn step(&mut self, step: impl FnOnce() -> Step) {
         if notes_enabled() {
-            if !self.notes.is_empty() {
-                self.notes.push('\n');
+            // Most decisions take two steps: room for them in one
+            // allocation, not the four a first push would make.
+            if self.notes.capacity() == 0 {
+                self.notes.reserve_exact(2);
             }
-            let _ = std::fmt::Write::write_fmt(&mut self.notes, text);
+            self.notes.push(step());
         }
     }
 
@@ -225,13 +295,13 @@ pub fn decide(line: &Line, evidence: &Evidence, cx: &Context<'_>, book: &Book) -
     }
     if !line.is_credit() {
         out.rule = "debit";
-        out.note(|| "money out: not a customer receipt".into());
+        out.note_fixed("money out: not a customer receipt");
         out.review(line.amount, Reason::NotReceivable, Vec::new());
         return out;
     }
     if evidence.not_receivable == Some(INTERNAL_TRANSFER) {
         out.rule = "not_receivable";
-        out.note(|| "a credit from one of the company's own accounts: internal transfer".into());
+        out.note_fixed("a credit from one of the company's own accounts: internal transfer");
         out.review(line.amount, Reason::NotReceivable, Vec::new());
         return out;
     }
@@ -281,7 +351,7 @@ pub fn decide(line: &Line, evidence: &Evidence, cx: &Context<'_>, book: &Book) -
                 out.review(line.amount, Reason::NotReceivable, Vec::new());
             } else {
                 out.rule = "unknown_payer";
-                out.note(|| "no reference found and the payer matches no customer: amount alone never settles".into());
+                out.note_fixed("no reference found and the payer matches no customer: amount alone never settles");
                 let suggestions = unknown_payer_suggestions(line, evidence, cx, book);
                 out.review(line.amount, Reason::UnknownPayer, suggestions);
             }
@@ -430,15 +500,21 @@ fn by_references(
     let confidence = weakest.confidence();
     let all: Vec<u32> = references.iter().map(|h| h.item).collect();
     for hit in references {
-        let item = &cx.items[hit.item as usize];
-        out.note_fmt(format_args!(
-            "{} {} found in {} as {} ({})",
-            describe_kind(hit.kind),
-            item.invoice_id,
-            found_name(hit.found),
-            Quoted(&hit.text),
-            item.customer_id
-        ));
+        // The evidence's own hit (an equal one prints the same).
+        match evidence.references.iter().position(|h| h == hit) {
+            Some(at) => out.step(|| Step::Reference(at as u32)),
+            None => out.note(|| {
+                let item = &cx.items[hit.item as usize];
+                format!(
+                    "{} {} found in {} as {} ({})",
+                    describe_kind(hit.kind),
+                    item.invoice_id,
+                    found_name(hit.found),
+                    Quoted(&hit.text),
+                    item.customer_id
+                )
+            }),
+        }
     }
     let same_currency: Vec<u32> = all
         .iter()
@@ -484,12 +560,8 @@ fn by_references(
     let due: Decimal = open.iter().map(|&i| book.open(i)).sum();
     let paid = line.amount;
     let tolerance = cx.config.writeoff_max;
-    out.note_fmt(format_args!(
-        "due {}, paid {}, charges reported {}",
-        Plain(due),
-        Plain(paid),
-        Plain(line.charges)
-    ));
+    // Prints `paid` and the line's charges as well.
+    out.step(|| Step::Due(due));
     let customers: Vec<u32> = {
         let mut c: Vec<u32> = open
             .iter()
@@ -580,7 +652,7 @@ fn by_references(
         }
     } else if due <= Decimal::ZERO {
         out.rule = "amount_mismatch";
-        out.note(|| "the referenced items are credit notes: nothing to receive".into());
+        out.note_fixed("the referenced items are credit notes: nothing to receive");
         out.review(
             paid,
             Reason::AmountMismatch,
@@ -646,7 +718,7 @@ pub(crate) fn settle_in_full(
 /// the items offered.
 fn already_settled(line: &Line, items: Vec<u32>, confidence: u16, out: &mut Outcome) {
     out.rule = "duplicate_payment";
-    out.note(|| "every referenced item is already settled".into());
+    out.note_fixed("every referenced item is already settled");
     out.review(
         line.amount,
         Reason::DuplicatePayment,
@@ -874,7 +946,7 @@ fn by_advice(
         } else {
             Reason::Overpayment
         };
-        out.note(|| "nothing the advice lists can be settled".into());
+        out.note_fixed("nothing the advice lists can be settled");
         out.review(line.amount, reason, Vec::new());
         return true;
     }
@@ -1160,7 +1232,7 @@ fn by_customer_amount(
         return;
     }
     out.rule = "no_candidate";
-    out.note(|| "no open item or combination of the customer fits the amount".into());
+    out.note_fixed("no open item or combination of the customer fits the amount");
     let mut nearest: Vec<(Decimal, u32)> = open
         .iter()
         .map(|&i| ((book.open(i) - paid).abs(), i))
@@ -1262,4 +1334,54 @@ fn unknown_payer_suggestions(
         }
     }
     suggestions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::evidence::RefHit;
+
+    #[test]
+    fn steps_print_as_the_decision_log_reads_them() {
+        // Two steps in one small allocation per decision.
+        assert!(std::mem::size_of::<Step>() <= 24);
+        let item = OpenItem {
+            invoice_id: "FA-2026-000006".into(),
+            customer_id: "C0083407".into(),
+            customer_name: "Boulangerie".into(),
+            issue_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
+            due_date: chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+            currency: "EUR".into(),
+            amount: Decimal::new(346624, 2),
+            open_amount: Decimal::new(346624, 2),
+            payment_reference: None,
+        };
+        let evidence = Evidence {
+            references: vec![RefHit {
+                item: 0,
+                kind: RefKind::InvoiceNumber,
+                found: Found::RemittanceText,
+                text: "FA \"2026\" 000006".into(),
+            }],
+            ..Evidence::default()
+        };
+        let line = Line {
+            amount: Decimal::new(344197, 2),
+            charges: Decimal::new(150, 2),
+            ..Line::default()
+        };
+        let mut outcome = Outcome::default();
+        outcome.step(|| Step::Reference(0));
+        outcome.step(|| Step::Due(Decimal::new(3466240, 3)));
+        outcome.note_fixed("a fixed sentence");
+        outcome.note(|| format!("a sentence of {}", 2));
+        assert_eq!(outcome.notes.len(), 4);
+        assert_eq!(
+            outcome.notes_text(&line, &evidence, &[item], "\n"),
+            "invoice number FA-2026-000006 found in remittance text as \"FA \\\"2026\\\" 000006\" (C0083407)\n\
+             due 3466.240, paid 3441.97, charges reported 1.50\n\
+             a fixed sentence\n\
+             a sentence of 2"
+        );
+    }
 }

@@ -928,7 +928,9 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                 record.text("not_receivable_sign", sign);
             }
             record.text("rule", outcome.rule);
-            record.texts("notes", outcome.notes.lines());
+            record.rendered("notes", &outcome.notes, &mut scratch, |step, text| {
+                step.write(line, evidence, &result.items, text)
+            });
             if !outcome.proposals.is_empty() {
                 record.raw("allocation_rows", &outcome.proposals.len().to_string());
             }
@@ -1009,6 +1011,27 @@ impl<'b> JsonObject<'b> {
                 self.out.push(b',');
             }
             push_json_string(self.out, value);
+        }
+        self.out.push(b']');
+    }
+
+    /// A list of strings, each written by `render` into `scratch` first.
+    fn rendered<T>(
+        &mut self,
+        key: &str,
+        values: &[T],
+        scratch: &mut String,
+        mut render: impl FnMut(&T, &mut String),
+    ) {
+        self.key(key);
+        self.out.push(b'[');
+        for (index, value) in values.iter().enumerate() {
+            if index > 0 {
+                self.out.push(b',');
+            }
+            scratch.clear();
+            render(value, scratch);
+            push_json_string(self.out, scratch);
         }
         self.out.push(b']');
     }

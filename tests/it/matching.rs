@@ -232,7 +232,11 @@ fn check(name: &str, s: Scenario) -> recon::run::RunResult {
         .lines
         .iter()
         .zip(&result.decisions)
-        .map(|(l, d)| format!("{}: {} {:?}", l.line_id, d.outcome.rule, d.outcome.notes))
+        .zip(&result.evidence)
+        .map(|((l, d), e)| {
+            let notes = d.outcome.notes_text(l, e, &result.items, "; ");
+            format!("{}: {} {notes}", l.line_id, d.outcome.rule)
+        })
         .collect();
     assert_eq!(got, want, "{name}\n{}", notes.join("\n"));
     result
