@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 
 use crate::matching::Line;
 use crate::matching::decide::{Kind, Outcome};
-use crate::model::OpenItem;
+use crate::model::{OpenItem, Text};
 
 /// A broken invariant: a bug, reported as an internal failure (exit 1).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -345,7 +345,7 @@ impl<'a> Book<'a> {
 
 /// Lettrage codes in order: `AAA`, `AAB`, ... `ZZZ`, then `AAAA`, ...: the
 /// letters French ledgers use, at least three, as many as the run needs.
-pub fn lettrage_code(mut n: u64) -> String {
+pub fn lettrage_code(mut n: u64) -> Text {
     let mut width = 3u32;
     let mut span = 26u64.pow(width);
     while n >= span {
@@ -358,7 +358,8 @@ pub fn lettrage_code(mut n: u64) -> String {
         *slot = b'A' + (n % 26) as u8;
         n /= 26;
     }
-    String::from_utf8(code).unwrap_or_default()
+    // Letters only, and short enough to be kept inline (no allocation).
+    Text::from_utf8(code).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -389,6 +389,74 @@ pub fn permuted<T: Send + Sync>(mut values: Vec<T>, order: &[u32]) -> Vec<T> {
     all
 }
 
+/// Runs `fill(number, places)` for every group of positions of `out` in
+/// parallel; `places` puts values at the group's positions, in the
+/// group's order (`Places::put`), straight into `out`: no per-group vector
+/// and no second copy. Results come back in group order.
+///
+/// Panics, before any group runs, if a position is beyond `out` or in two
+/// groups (so no two threads ever write one place).
+pub fn scatter_groups<T, R, F>(out: &mut [T], groups: &[Vec<usize>], fill: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(usize, &mut Places<'_, T>) -> R + Sync,
+{
+    let mut taken = vec![false; out.len()];
+    for &at in groups.iter().flatten() {
+        let slot = taken.get_mut(at).expect("a position beyond the values");
+        assert!(!*slot, "position {at} is in two groups");
+        *slot = true;
+    }
+    drop(taken);
+    let base = Base(out.as_mut_ptr());
+    groups
+        .par_iter()
+        .enumerate()
+        .map(|(number, positions)| {
+            let mut places = Places {
+                base: &base,
+                positions,
+                next: 0,
+            };
+            fill(number, &mut places)
+        })
+        .collect()
+}
+
+/// `out`'s start, shared by the groups of `scatter_groups`.
+struct Base<T>(*mut T);
+
+// SAFETY: each thread writes only the positions of its own groups, which
+// no other group has (checked by `scatter_groups`), and `T: Send` lets a
+// value move to the thread that puts it.
+unsafe impl<T: Send> Sync for Base<T> {}
+
+/// One group's positions in `scatter_groups`.
+pub struct Places<'a, T> {
+    base: &'a Base<T>,
+    positions: &'a [usize],
+    next: usize,
+}
+
+impl<'a, T> Places<'a, T> {
+    /// The group's positions, in order.
+    pub fn positions(&self) -> &'a [usize] {
+        self.positions
+    }
+
+    /// Puts `value` at the group's next position (the old value dropped).
+    /// Panics beyond the group's last position.
+    pub fn put(&mut self, value: T) {
+        let at = self.positions[self.next];
+        self.next += 1;
+        // SAFETY: `at` is within `out` and belongs to this group alone
+        // (both checked by `scatter_groups`); `out` is borrowed mutably
+        // for the whole of `scatter_groups`.
+        unsafe { *self.base.0.add(at) = value };
+    }
+}
+
 /// A part's room in a vector filled by several threads at once (see
 /// `fill_parts`): values pushed go straight to their final place.
 pub struct Slots<'a, T> {
@@ -522,7 +590,9 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{concat, merge_sorted, merge_sorted_in, nearly_sorted_order, permuted};
+    use super::{
+        concat, merge_sorted, merge_sorted_in, nearly_sorted_order, permuted, scatter_groups,
+    };
 
     #[test]
     fn parts_are_moved_in_order() {
@@ -792,5 +862,60 @@ mod tests {
             let refused = std::panic::catch_unwind(|| permuted(vec![1u8, 2, 3], &order));
             assert!(refused.is_err(), "{order:?}");
         }
+    }
+
+    #[test]
+    fn scatter_groups_puts_each_value_at_its_place_and_refuses_overlaps() {
+        let live = std::sync::Arc::new(std::sync::atomic::AtomicIsize::new(0));
+        // Positions dealt to 37 groups out of order (by a stride prime to
+        // the length).
+        let total = 10_000usize;
+        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); 37];
+        for k in 0..total {
+            let at = (k * 7919) % total;
+            groups[at % 37].push(at);
+        }
+        let mut out: Vec<Counted> = (0..total).map(|_| Counted::new(u32::MAX, &live)).collect();
+        let sums = scatter_groups(&mut out, &groups, |number, places| {
+            let mut sum = 0;
+            for &at in places.positions() {
+                places.put(Counted::new(at as u32, &live));
+                sum += at;
+            }
+            (number, sum)
+        });
+        assert!(out.iter().enumerate().all(|(at, v)| v.0 == at as u32));
+        // The values replaced were dropped, each once.
+        assert_eq!(
+            live.load(std::sync::atomic::Ordering::SeqCst),
+            total as isize
+        );
+        for (number, (got, sum)) in sums.into_iter().enumerate() {
+            assert_eq!(got, number);
+            assert_eq!(sum, groups[number].iter().sum::<usize>());
+        }
+        // A position in two groups, or beyond the values: refused before
+        // anything runs.
+        for groups in [vec![vec![0, 1], vec![1]], vec![vec![0], vec![3]]] {
+            let ran = std::sync::atomic::AtomicBool::new(false);
+            let mut out = [0u8; 3];
+            let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                scatter_groups(&mut out, &groups, |_, places| {
+                    ran.store(true, std::sync::atomic::Ordering::SeqCst);
+                    places.put(1);
+                })
+            }));
+            assert!(refused.is_err(), "{groups:?}");
+            assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+        }
+        // A group putting more values than it has positions panics.
+        let mut out = [0u8; 2];
+        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            scatter_groups(&mut out, &[vec![0], vec![1]], |_, places| {
+                places.put(1);
+                places.put(2);
+            })
+        }));
+        assert!(refused.is_err());
     }
 }

@@ -52,12 +52,15 @@ impl RunInputs {
     }
 }
 
-/// One line's decision. The outcome is boxed: it moves from its group to
-/// its line's slot as a pointer, not as a couple of hundred bytes (a
-/// million of them, once in each place, were a third of a GB).
+/// One line's decision. Each group of lines puts its decisions straight
+/// into the run's vector (`parallel::scatter_groups`): one place each, no
+/// copy, no allocation per outcome.
+#[derive(Default)]
 pub struct Decision {
-    pub outcome: Box<Outcome>,
-    pub lettrage: Option<String>,
+    pub outcome: Outcome,
+    /// Whether the line settled an invoice, and so takes a lettrage code.
+    pub settled: bool,
+    pub lettrage: Option<Text>,
 }
 
 pub struct RunResult {
@@ -202,17 +205,19 @@ fn run_with(
     // Each group in line order on one thread; groups in parallel. No two
     // groups touch the same item, advice, customer or payer IBAN, so this
     // gives what one pass over all lines in order would.
-    type Decided = (Vec<(usize, Box<Outcome>, bool)>, Vec<(u32, Decimal)>);
-    let decided: Vec<Result<Decided, InvariantError>> = groups
-        .par_iter()
-        .enumerate()
-        .map(|(number, group)| {
+    // Every decision's place, touched first here by every thread rather
+    // than in the one-core part below (fresh memory is dear).
+    let mut decisions: Vec<Decision> = (0..lines.len())
+        .into_par_iter()
+        .map(|_| Decision::default())
+        .collect();
+    let decided: Vec<Result<Vec<(u32, Decimal)>, InvariantError>> =
+        crate::parallel::scatter_groups(&mut decisions, &groups, |number, places| {
             let mut book = match &slots {
                 Some(slots) => Book::for_group(&items, slots, number as u32),
                 None => Book::new(&items),
             };
-            let mut outcomes = Vec::with_capacity(group.len());
-            for &at in group {
+            for &at in places.positions() {
                 let line = &lines[at];
                 let mut outcome = decide(line, &evidence[at], &cx, &book);
                 outcome.shrink();
@@ -239,44 +244,31 @@ fn run_with(
                         }
                     }
                 }
-                outcomes.push((at, Box::new(outcome), settled));
+                places.put(Decision {
+                    outcome,
+                    settled,
+                    lettrage: None,
+                });
             }
-            Ok((outcomes, book.changes().collect()))
-        })
-        .collect();
-    // Back into line order, each outcome moved straight to its line's slot
-    // (the outcomes are the run's largest structure: no second copy).
-    let mut slots: Vec<Option<Box<Outcome>>> = Vec::with_capacity(lines.len());
-    slots.resize_with(lines.len(), || None);
-    let mut settled_lines = vec![false; lines.len()];
+            Ok(book.changes().collect())
+        });
     // In parallel: each item is a cache miss (two million of 160 bytes).
     let mut open_after: Vec<Decimal> = items.par_iter().map(|i| i.open_amount).collect();
-    for result in decided {
-        let (outcomes, changes) = result?;
-        for (at, outcome, settled) in outcomes {
-            slots[at] = Some(outcome);
-            settled_lines[at] = settled;
-        }
-        for (item, open) in changes {
+    // The first error in group order, whatever the threads.
+    for changes in decided {
+        for (item, open) in changes? {
             open_after[item as usize] = open;
         }
     }
     // The groups cover every line; a line left out would keep an empty
     // outcome, which does not add up to a non-zero line's amount: the
     // output checks refuse it.
-    let mut decisions: Vec<Decision> = slots
-        .into_par_iter()
-        .map(|outcome| Decision {
-            outcome: outcome.unwrap_or_default(),
-            lettrage: None,
-        })
-        .collect();
     // Lettrage codes in line order, one per bank line that settles an
     // invoice; the details of a batch entry share their line's.
     let mut next_code = 0u64;
-    let mut last: Option<(usize, String)> = None;
+    let mut last: Option<(usize, Text)> = None;
     for (at, decision) in decisions.iter_mut().enumerate() {
-        if !settled_lines[at] {
+        if !decision.settled {
             continue;
         }
         let code = match &last {
