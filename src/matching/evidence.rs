@@ -526,21 +526,8 @@ fn identify_payer(line: &Line, cx: &Context<'_>, skip_fuzzy: bool, evidence: &mu
         .filter_map(|w| cx.index.name_words.get(w))
         .collect();
     lists.sort_by_key(|l| l.len());
-    let mut shared: Vec<u32> = Vec::new();
-    for list in lists.iter().take(NAME_WORDS_USED) {
-        shared.extend(list.iter());
-    }
-    shared.sort_unstable();
-    let mut counted: Vec<(usize, u32)> = Vec::new();
-    for run in shared.chunk_by(|a, b| a == b) {
-        counted.push((run.len(), run[0]));
-    }
-    counted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let candidates: Vec<u32> = counted
-        .iter()
-        .take(NAME_CANDIDATES_MAX)
-        .map(|&(_, entry)| entry)
-        .collect();
+    lists.truncate(NAME_WORDS_USED);
+    let candidates = most_shared(&lists, NAME_CANDIDATES_MAX);
     let mut scored: Vec<(u32, f64)> = candidates
         .iter()
         .map(|&e| {
@@ -566,6 +553,41 @@ fn identify_payer(line: &Line, cx: &Context<'_>, skip_fuzzy: bool, evidence: &mu
             evidence.payer_candidates = scored.into_iter().take(3).filter(|s| s.1 >= 0.8).collect();
         }
     }
+}
+
+/// The `max` entries found most often in `lists` (each rising, as the
+/// index builds its postings), ties in entry order: the lists merged, not
+/// sorted (a common word's list holds up to 2,000 entries).
+fn most_shared(lists: &[&Vec<u32>], max: usize) -> Vec<u32> {
+    debug_assert!(lists.iter().all(|l| l.is_sorted()));
+    // (times found, entry), in entry order.
+    let mut counted: Vec<(usize, u32)> = Vec::new();
+    let mut heads = vec![0usize; lists.len()];
+    while let Some(entry) = lists
+        .iter()
+        .zip(&heads)
+        .filter_map(|(list, &at)| list.get(at).copied())
+        .min()
+    {
+        let mut times = 0;
+        for (list, at) in lists.iter().zip(heads.iter_mut()) {
+            while list.get(*at) == Some(&entry) {
+                *at += 1;
+                times += 1;
+            }
+        }
+        counted.push((times, entry));
+    }
+    let most = counted.iter().map(|&(times, _)| times).max().unwrap_or(0);
+    let mut chosen = Vec::with_capacity(max.min(counted.len()));
+    for times in (1..=most).rev() {
+        let found = counted.iter().filter(|c| c.0 == times).map(|&(_, entry)| entry);
+        chosen.extend(found.take(max - chosen.len()));
+        if chosen.len() == max {
+            break;
+        }
+    }
+    chosen
 }
 
 /// Advices of the line's amount and currency, dated within the window, whose
@@ -649,4 +671,55 @@ fn name_key_unsorted(text: &str) -> String {
 
 fn contains_words(haystack: &str, words: &str) -> bool {
     haystack.contains(&format!(" {words} "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::most_shared;
+
+    /// What `most_shared` replaced: every entry of the lists sorted,
+    /// counted, then sorted by count (most first) and entry.
+    fn by_sorting(lists: &[&Vec<u32>], max: usize) -> Vec<u32> {
+        let mut shared: Vec<u32> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+        shared.sort_unstable();
+        let mut counted: Vec<(usize, u32)> = shared
+            .chunk_by(|a, b| a == b)
+            .map(|run| (run.len(), run[0]))
+            .collect();
+        counted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        counted.into_iter().take(max).map(|(_, e)| e).collect()
+    }
+
+    #[test]
+    fn most_shared_entries_are_those_a_sort_finds() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        for case in 0..2_000 {
+            let list_count = next(4) as usize;
+            let range = 1 + next(60);
+            // Rising lists, an entry now and then twice (a word twice in
+            // one name).
+            let lists: Vec<Vec<u32>> = (0..list_count)
+                .map(|_| {
+                    let mut list: Vec<u32> =
+                        (0..next(40)).map(|_| next(range) as u32).collect();
+                    list.sort_unstable();
+                    list
+                })
+                .collect();
+            let refs: Vec<&Vec<u32>> = lists.iter().collect();
+            for max in [0, 1, 3, 24, 200] {
+                assert_eq!(
+                    most_shared(&refs, max),
+                    by_sorting(&refs, max),
+                    "case {case}, max {max}, {lists:?}"
+                );
+            }
+        }
+    }
 }
