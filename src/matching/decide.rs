@@ -16,7 +16,7 @@ use super::text::{Quoted, name_key, name_similarity};
 use crate::apply::Book;
 use crate::config::Twins;
 use crate::model::OpenItem;
-use crate::money::Plain;
+use crate::money::{Plain, Thousandths};
 
 /// Why a line (or the rest of it) needs a person. One closed list in
 /// precedence order; the snake_case names are the contract's.
@@ -1012,8 +1012,9 @@ fn by_customer_amount(
     let name = &cx.index.customer_names[customer as usize];
     out.note(|| {
         format!(
-            "payer identified by {} as {name} (score {score:.3})",
-            how_name(how)
+            "payer identified by {} as {name} (score {})",
+            how_name(how),
+            Thousandths(score)
         )
     });
     let base = match how {

@@ -581,7 +581,10 @@ fn most_shared(lists: &[&Vec<u32>], max: usize) -> Vec<u32> {
     let most = counted.iter().map(|&(times, _)| times).max().unwrap_or(0);
     let mut chosen = Vec::with_capacity(max.min(counted.len()));
     for times in (1..=most).rev() {
-        let found = counted.iter().filter(|c| c.0 == times).map(|&(_, entry)| entry);
+        let found = counted
+            .iter()
+            .filter(|c| c.0 == times)
+            .map(|&(_, entry)| entry);
         chosen.extend(found.take(max - chosen.len()));
         if chosen.len() == max {
             break;
@@ -706,8 +709,7 @@ mod tests {
             // one name).
             let lists: Vec<Vec<u32>> = (0..list_count)
                 .map(|_| {
-                    let mut list: Vec<u32> =
-                        (0..next(40)).map(|_| next(range) as u32).collect();
+                    let mut list: Vec<u32> = (0..next(40)).map(|_| next(range) as u32).collect();
                     list.sort_unstable();
                     list
                 })

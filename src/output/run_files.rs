@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::matching::decide::{Kind, Reason};
 use crate::matching::evidence::Found;
 use crate::matching::{Line, fx};
+use crate::money::Thousandths;
 use crate::run::RunResult;
 
 pub use crate::money::minor_units;
@@ -919,7 +920,7 @@ pub fn decisions_jsonl(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                 &candidates,
                 |object, (customer, score)| {
                     object.text("customer_id", &result.customer_ids[*customer as usize]);
-                    formatted(format_args!("{score:.3}"), |score| {
+                    formatted(format_args!("{}", Thousandths(*score)), |score| {
                         object.text("score", score)
                     });
                 },
