@@ -420,8 +420,9 @@ impl Index {
         customers: &[Customer],
         advices: &[RemittanceAdvice],
     ) -> Index {
-        // The customers (a serial pass of hash-map inserts) while the key
-        // tables and their shapes are built in parallel beside it.
+        // The customers and their names (serial passes of hash-map inserts)
+        // while the key tables, their shapes and the items by amount are
+        // built in parallel beside them.
         let (customer_part, key_part) = rayon::join(
             || {
                 // Customers: the customers file first, then any id only the open
@@ -474,13 +475,37 @@ impl Index {
                         ))
                     })
                 });
+                let name_entries: Vec<NameEntry> = name_sources
+                    .par_iter()
+                    .map(|(customer, name)| NameEntry {
+                        key: name_key(name),
+                        customer: *customer,
+                    })
+                    .filter(|e| !e.key.is_empty())
+                    .collect();
+                let mut names: IndexMap<String, Vec<u32>> =
+                    IndexMap::with_capacity_and_hasher(name_entries.len(), Default::default());
+                let mut name_words: IndexMap<String, Vec<u32>> = IndexMap::default();
+                for (i, entry) in name_entries.iter().enumerate() {
+                    let owners = names.entry(entry.key.clone()).or_default();
+                    if !owners.contains(&entry.customer) {
+                        owners.push(entry.customer);
+                    }
+                    for word in entry.key.split(' ').filter(|w| w.len() >= 3) {
+                        name_words
+                            .entry(word.to_string())
+                            .or_default()
+                            .push(i as u32);
+                    }
+                }
+                name_words.retain(|_, postings| postings.len() <= NAME_WORD_POSTINGS_MAX);
                 (
                     customer_ids,
                     customer_names,
-                    name_sources,
                     ibans,
                     item_customer,
                     customer_items,
+                    (name_entries, names, name_words),
                 )
             },
             || {
@@ -525,17 +550,35 @@ impl Index {
                         shape
                     })
                     .reduce(KeyShape::default, KeyShape::merge);
+                let mut items_by_amount: Vec<(i64, u32)> = items
+                    .par_iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| {
+                        cents(item.open_amount)
+                            .filter(|&c| c != 0)
+                            .map(|c| (c, i as u32))
+                    })
+                    .collect();
+                items_by_amount.par_sort_unstable();
                 (
-                    invoice_entries,
-                    reference_entries,
+                    KeyTable::build(invoice_entries),
+                    KeyTable::build(reference_entries),
                     invoice_shape,
                     reference_shape,
+                    items_by_amount,
                 )
             },
         );
-        let (customer_ids, customer_names, name_sources, ibans, item_customer, customer_items) =
-            customer_part;
-        let (invoice_entries, reference_entries, invoice_shape, reference_shape) = key_part;
+        let (
+            customer_ids,
+            customer_names,
+            ibans,
+            item_customer,
+            customer_items,
+            (name_entries, names, name_words),
+        ) = customer_part;
+        let (invoices, payment_references, invoice_shape, reference_shape, items_by_amount) =
+            key_part;
         let mut advice_shape = KeyShape::default();
         for advice in advices {
             if let Some(reference) = &advice.payment_reference {
@@ -563,45 +606,9 @@ impl Index {
             .map(|a| name_key(a.payer_name.as_deref().unwrap_or("")))
             .collect();
 
-        let name_entries: Vec<NameEntry> = name_sources
-            .par_iter()
-            .map(|(customer, name)| NameEntry {
-                key: name_key(name),
-                customer: *customer,
-            })
-            .filter(|e| !e.key.is_empty())
-            .collect();
-        let mut names: IndexMap<String, Vec<u32>> =
-            IndexMap::with_capacity_and_hasher(name_entries.len(), Default::default());
-        let mut name_words: IndexMap<String, Vec<u32>> = IndexMap::default();
-        for (i, entry) in name_entries.iter().enumerate() {
-            let owners = names.entry(entry.key.clone()).or_default();
-            if !owners.contains(&entry.customer) {
-                owners.push(entry.customer);
-            }
-            for word in entry.key.split(' ').filter(|w| w.len() >= 3) {
-                name_words
-                    .entry(word.to_string())
-                    .or_default()
-                    .push(i as u32);
-            }
-        }
-        name_words.retain(|_, postings| postings.len() <= NAME_WORD_POSTINGS_MAX);
-
-        let mut items_by_amount: Vec<(i64, u32)> = items
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, item)| {
-                cents(item.open_amount)
-                    .filter(|&c| c != 0)
-                    .map(|c| (c, i as u32))
-            })
-            .collect();
-        items_by_amount.par_sort_unstable();
-
         let mut index = Index {
-            invoices: KeyTable::build(invoice_entries),
-            payment_references: KeyTable::build(reference_entries),
+            invoices,
+            payment_references,
             advice_references: KeyTable::build(advice_entries),
             shapes: [invoice_shape, reference_shape, advice_shape],
             advice_quoted: Vec::new(),
