@@ -168,19 +168,7 @@ impl Step {
     pub fn write(&self, line: &Line, evidence: &Evidence, items: &[OpenItem], out: &mut String) {
         use std::fmt::Write;
         match self {
-            Step::Reference(at) => {
-                let hit = &evidence.references[*at as usize];
-                let item = &items[hit.item as usize];
-                let _ = write!(
-                    out,
-                    "{} {} found in {} as {} ({})",
-                    describe_kind(hit.kind),
-                    item.invoice_id,
-                    found_name(hit.found),
-                    Quoted(&hit.text),
-                    item.customer_id
-                );
-            }
+            Step::Reference(at) => write_reference(&evidence.references[*at as usize], items, out),
             Step::Due(due) => {
                 let _ = write!(
                     out,
@@ -194,6 +182,21 @@ impl Step {
             Step::Text(text) => out.push_str(text),
         }
     }
+}
+
+/// `Step::Reference`'s sentence for `hit`.
+fn write_reference(hit: &RefHit, items: &[OpenItem], out: &mut String) {
+    use std::fmt::Write;
+    let item = &items[hit.item as usize];
+    let _ = write!(
+        out,
+        "{} {} found in {} as {} ({})",
+        describe_kind(hit.kind),
+        item.invoice_id,
+        found_name(hit.found),
+        Quoted(&hit.text),
+        item.customer_id
+    );
 }
 
 impl Outcome {
@@ -504,15 +507,9 @@ fn by_references(
         match evidence.references.iter().position(|h| h == hit) {
             Some(at) => out.step(|| Step::Reference(at as u32)),
             None => out.note(|| {
-                let item = &cx.items[hit.item as usize];
-                format!(
-                    "{} {} found in {} as {} ({})",
-                    describe_kind(hit.kind),
-                    item.invoice_id,
-                    found_name(hit.found),
-                    Quoted(&hit.text),
-                    item.customer_id
-                )
+                let mut text = String::new();
+                write_reference(hit, cx.items, &mut text);
+                text
             }),
         }
     }

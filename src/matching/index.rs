@@ -398,6 +398,18 @@ pub fn cents(amount: Decimal) -> Option<i64> {
     }
 }
 
+/// What `Index::build` makes of the customers, beside the key tables.
+struct CustomerPart {
+    customer_ids: IndexMap<String, u32>,
+    customer_names: Vec<String>,
+    ibans: IndexMap<String, Vec<u32>>,
+    item_customer: Vec<u32>,
+    customer_items: Vec<Vec<u32>>,
+    name_entries: Vec<NameEntry>,
+    names: IndexMap<String, Vec<u32>>,
+    name_words: IndexMap<String, Vec<u32>>,
+}
+
 /// Words of a name key too common to select candidates by.
 const NAME_WORD_POSTINGS_MAX: usize = 2_000;
 
@@ -499,14 +511,16 @@ impl Index {
                     }
                 }
                 name_words.retain(|_, postings| postings.len() <= NAME_WORD_POSTINGS_MAX);
-                (
+                CustomerPart {
                     customer_ids,
                     customer_names,
                     ibans,
                     item_customer,
                     customer_items,
-                    (name_entries, names, name_words),
-                )
+                    name_entries,
+                    names,
+                    name_words,
+                }
             },
             || {
                 // Per-job entries and shapes, then one copy into a vector
@@ -569,14 +583,6 @@ impl Index {
                 )
             },
         );
-        let (
-            customer_ids,
-            customer_names,
-            ibans,
-            item_customer,
-            customer_items,
-            (name_entries, names, name_words),
-        ) = customer_part;
         let (invoices, payment_references, invoice_shape, reference_shape, items_by_amount) =
             key_part;
         let mut advice_shape = KeyShape::default();
@@ -614,14 +620,14 @@ impl Index {
             advice_quoted: Vec::new(),
             advices_by_amount,
             advice_payer_keys,
-            customer_ids,
-            customer_names,
-            ibans,
-            names,
-            name_words,
-            name_entries,
-            customer_items,
-            item_customer,
+            customer_ids: customer_part.customer_ids,
+            customer_names: customer_part.customer_names,
+            ibans: customer_part.ibans,
+            names: customer_part.names,
+            name_words: customer_part.name_words,
+            name_entries: customer_part.name_entries,
+            customer_items: customer_part.customer_items,
+            item_customer: customer_part.item_customer,
             items_by_amount,
         };
         index.advice_quoted = advices
