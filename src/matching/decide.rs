@@ -217,9 +217,7 @@ impl Outcome {
         }
         text
     }
-}
 
-impl Outcome {
     /// A reasoning step for the decision log, kept only when the run keeps
     /// one (`RECON_NO_NOTES` set: skipped, for measurements).
     pub(crate) fn note(&mut self, text: impl FnOnce() -> String) {
