@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 use crate::apply::{Book, IndexMap, InvariantError, NO_GROUP, Slots, lettrage_code};
 use crate::config::Config;
 use crate::matching::decide::{Kind, Outcome, decide};
-use crate::matching::evidence::{Context, Evidence, gather};
+use crate::matching::evidence::{Context, Evidence, Scratch, gather_with};
 use crate::matching::index::Index;
 use crate::matching::settlement::SettlementIndex;
 use crate::matching::{Line, lines_into};
@@ -177,7 +177,12 @@ fn run_with(
     let settlement_plans = crate::matching::settlement::plans(&settlements, &context!(&index, &[]));
     let (evidence, receipts) = {
         let cx = context!(&index, &settlement_plans);
-        let mut evidence: Vec<Evidence> = lines.par_iter().map(|line| gather(line, &cx)).collect();
+        let mut evidence: Vec<Evidence> = lines
+            .par_iter()
+            .map_init(Scratch::default, |scratch, line| {
+                gather_with(line, &cx, scratch)
+            })
+            .collect();
         let receipts = crate::matching::returns::tie_returns(&lines, &mut evidence, &cx);
         (evidence, receipts)
     };

@@ -186,17 +186,23 @@ pub struct Context<'a> {
 }
 
 pub fn gather(line: &Line, cx: &Context<'_>) -> Evidence {
+    gather_with(line, cx, &mut Scratch::default())
+}
+
+/// `gather` with the text scans' buffers of `scratch`, reused line after
+/// line (`rayon`'s `map_init`).
+pub fn gather_with(line: &Line, cx: &Context<'_>, scratch: &mut Scratch) -> Evidence {
     let mut evidence = Evidence::default();
     if !line.is_credit() {
         // Money out: only a return of an earlier receipt is looked into,
         // for the invoice it names.
         if let Some(rule) = super::returns::return_rule(line) {
             evidence.returned = Some(rule);
-            scan_references(line, cx, &mut evidence);
+            scan_references(line, cx, &mut evidence, scratch);
         }
         return evidence;
     }
-    scan_references(line, cx, &mut evidence);
+    scan_references(line, cx, &mut evidence, scratch);
     // A reference that names one invoice outright makes the fuzzy name
     // search moot (the invoice names the customer); exact names and IBANs
     // are still looked up, they cost one hash probe.
@@ -223,53 +229,39 @@ pub fn gather(line: &Line, cx: &Context<'_>) -> Evidence {
             .map(|(_, what)| *what);
     }
     // Kept for every line until the files are written: no spare capacity.
-    evidence.references.shrink_to_fit();
     evidence.advices.shrink_to_fit();
     evidence.payer_candidates.shrink_to_fit();
     evidence
 }
 
-fn scan_references(line: &Line, cx: &Context<'_>, evidence: &mut Evidence) {
-    let mut hits: Vec<RefHit> = Vec::new();
-    let mut advices: Vec<u32> = Vec::new();
+fn scan_references(line: &Line, cx: &Context<'_>, evidence: &mut Evidence, scratch: &mut Scratch) {
+    scratch.found.clear();
+    scratch.advices.clear();
     for reference in line
         .creditor_references
         .iter()
         .map(|r| r.as_str())
         .chain(line.referred_documents.iter().map(String::as_str))
     {
-        scan_text(reference, Found::Structured, cx, &mut hits, &mut advices);
+        scan_text(reference, Found::Structured, cx, scratch);
     }
-    scan_text(
-        &line.end_to_end_id,
-        Found::EndToEndId,
-        cx,
-        &mut hits,
-        &mut advices,
-    );
-    scan_text(
-        &line.remittance_text,
-        Found::RemittanceText,
-        cx,
-        &mut hits,
-        &mut advices,
-    );
-    scan_text(
-        &line.other_text,
-        Found::OtherText,
-        cx,
-        &mut hits,
-        &mut advices,
-    );
+    scan_text(&line.end_to_end_id, Found::EndToEndId, cx, scratch);
+    scan_text(&line.remittance_text, Found::RemittanceText, cx, scratch);
+    scan_text(&line.other_text, Found::OtherText, cx, scratch);
     // Strongest hit per item.
+    let hits = &mut scratch.found;
     hits.sort_by_key(|h| (h.item, h.kind));
     hits.dedup_by_key(|h| h.item);
-    evidence.references = hits;
+    // Kept for every line until the files are written: exactly as long,
+    // and the scratch keeps its buffer for the next line.
+    evidence.references = Vec::with_capacity(hits.len());
+    evidence.references.append(hits);
+    let advices = &mut scratch.advices;
     advices.sort_unstable();
     advices.dedup();
     evidence
         .advices
-        .extend(advices.into_iter().map(|a| (a, "advice_reference")));
+        .extend(advices.iter().map(|&a| (a, "advice_reference")));
 }
 
 /// Whether a stored payment reference, compacted, is `key`: a table hit is
@@ -290,32 +282,70 @@ struct Probe {
     advice: Option<u64>,
 }
 
+/// A table hit of one text scan, before it is verified: its key is a range
+/// of the scan's key text, copied out only for the hits kept.
+struct Hit {
+    item: u32,
+    kind: RefKind,
+    /// The token span (a hit inside a longer verified hit's is dropped).
+    span: (usize, usize),
+    key: std::ops::Range<usize>,
+    /// Invoice-key form still to verify; `None` for a payment reference,
+    /// already compared in full.
+    form: Option<KeyForm>,
+}
+
+/// The buffers of the text scans, reused from line to line by one thread
+/// (`gather_with`): a line's four scans otherwise take and give back some
+/// twenty small allocations.
+#[derive(Default)]
+pub struct Scratch {
+    /// Token spans (byte ranges) of the text scanned.
+    words: Vec<(usize, usize)>,
+    key: String,
+    probes: Vec<Probe>,
+    keys: String,
+    hits: Vec<Hit>,
+    verified: Vec<Option<bool>>,
+    /// The line's hits kept so far, all its texts.
+    found: Vec<RefHit>,
+    advices: Vec<u32>,
+}
+
 /// Looks up every run of up to `JOIN_TOKENS_MAX` adjacent tokens (up to
-/// `RF_TOKENS_MAX` from a token starting `RF` + digits).
-fn scan_text(
-    text: &str,
-    found: Found,
-    cx: &Context<'_>,
-    all_hits: &mut Vec<RefHit>,
-    advices: &mut Vec<u32>,
-) {
+/// `RF_TOKENS_MAX` from a token starting `RF` + digits); the hits kept go
+/// to `scratch.found`, the advices to `scratch.advices`.
+fn scan_text(text: &str, found: Found, cx: &Context<'_>, scratch: &mut Scratch) {
     if text.is_empty() {
         return;
     }
+    let Scratch {
+        words,
+        key,
+        probes,
+        keys,
+        hits,
+        verified,
+        found: all_hits,
+        advices,
+    } = scratch;
     // Hits with their token spans: a hit inside a longer hit's span (the
     // "FA 2026" of "FA 2026 000008") is the longer hit's prefix, not a
     // reference of its own.
-    // (hit, token span, invoice-key form still to verify: `None` for a
-    // payment reference, already compared in full).
-    let mut hits: Vec<(RefHit, (usize, usize), Option<KeyForm>)> = Vec::new();
-    let words: Vec<&str> = tokens(text).take(TEXT_TOKENS_MAX).collect();
-    let mut key = String::with_capacity(32);
+    hits.clear();
+    probes.clear();
+    keys.clear();
+    words.clear();
+    let base = text.as_ptr() as usize;
+    words.extend(tokens(text).take(TEXT_TOKENS_MAX).map(|word| {
+        let from = word.as_ptr() as usize - base;
+        (from, from + word.len())
+    }));
+    let word = |(from, to): (usize, usize)| &text[from..to];
     let shapes = &cx.index.shapes;
     // Every run worth a lookup, its key text in `keys`.
-    let mut probes: Vec<Probe> = Vec::new();
-    let mut keys = String::new();
     for start in 0..words.len() {
-        let first = words[start].as_bytes();
+        let first = word(words[start]).as_bytes();
         let rf_start = first.len() >= 2
             && first[..2].eq_ignore_ascii_case(b"RF")
             && first.get(2).is_none_or(u8::is_ascii_digit);
@@ -329,8 +359,8 @@ fn scan_text(
         let mut reference = KeyHasher::new(DOMAIN_PAYMENT_REFERENCE);
         let mut advice = KeyHasher::new(DOMAIN_ADVICE);
         let mut has_digit = false;
-        for (joined, word) in words[start..].iter().take(join_max).enumerate() {
-            for byte in word.bytes() {
+        for (joined, &span) in words[start..].iter().take(join_max).enumerate() {
+            for byte in word(span).bytes() {
                 let upper = byte.to_ascii_uppercase();
                 invoice.byte(upper);
                 reference.byte(upper);
@@ -349,7 +379,7 @@ fn scan_text(
             if !has_digit || key.len() < 3 {
                 continue;
             }
-            let is_rf = rf_start && is_valid_rf(&key);
+            let is_rf = rf_start && is_valid_rf(key);
             let [invoice_shape, reference_shape, advice_shape] = shapes;
             let reference = reference_shape.may_be(bytes).then(|| reference.finish());
             // An RF reference is never also an invoice number, nor an
@@ -361,7 +391,7 @@ fn scan_text(
                 continue;
             }
             let from = keys.len();
-            keys.push_str(&key);
+            keys.push_str(key);
             probes.push(Probe {
                 span: (start, start + joined + 1),
                 key: from..keys.len(),
@@ -393,7 +423,7 @@ fn scan_text(
     for (table, hash) in probes.iter().flat_map(hashes) {
         table.prefetch_entries(hash);
     }
-    for probe in &probes {
+    for probe in probes.iter() {
         let key = &keys[probe.key.clone()];
         let (start, end) = probe.span;
         let joined = end - start - 1;
@@ -407,13 +437,13 @@ fn scan_text(
                 } else {
                     RefKind::PaymentReference
                 };
-                let hit = RefHit {
+                hits.push(Hit {
                     item,
                     kind,
-                    found,
-                    text: key.to_string(),
-                };
-                hits.push((hit, probe.span, None));
+                    span: probe.span,
+                    key: probe.key.clone(),
+                    form: None,
+                });
             }
         }
         let invoices = probe.invoice.map(|hash| cx.index.invoices.get(hash));
@@ -431,13 +461,13 @@ fn scan_text(
                 KeyForm::Fragment => RefKind::InvoiceFragment,
             };
             // Verified below, lazily: only where it decides what counts.
-            let hit = RefHit {
+            hits.push(Hit {
                 item,
                 kind,
-                found,
-                text: key.to_string(),
-            };
-            hits.push((hit, probe.span, Some(form)));
+                span: probe.span,
+                key: probe.key.clone(),
+                form: Some(form),
+            });
         }
         let advice_hits = probe
             .advice
@@ -458,30 +488,32 @@ fn scan_text(
     // verified hit drops the hits inside it. Checked lazily, longer hits
     // first as needed: a check reads the item, a cache miss, and most hits
     // inside a longer one never need theirs.
-    let mut verified: Vec<Option<bool>> = vec![None; hits.len()];
+    verified.clear();
+    verified.resize(hits.len(), None);
     let verify = |at: usize, verified: &mut Vec<Option<bool>>| -> bool {
         *verified[at].get_or_insert_with(|| {
-            let (hit, _, form) = &hits[at];
-            form.is_none_or(|form| {
-                Index::item_has_key(&cx.items[hit.item as usize], &hit.text, form)
+            let hit = &hits[at];
+            hit.form.is_none_or(|form| {
+                Index::item_has_key(&cx.items[hit.item as usize], &keys[hit.key.clone()], form)
             })
         })
     };
-    let mut keep = vec![false; hits.len()];
     for at in 0..hits.len() {
-        let (from, to) = hits[at].1;
+        let (from, to) = hits[at].span;
         let inside_verified = (0..hits.len()).any(|other| {
-            let (f, t) = hits[other].1;
-            f <= from && to <= t && t - f > to - from && verify(other, &mut verified)
+            let (f, t) = hits[other].span;
+            f <= from && to <= t && t - f > to - from && verify(other, verified)
         });
-        keep[at] = !inside_verified && verify(at, &mut verified);
+        if !inside_verified && verify(at, verified) {
+            let hit = &hits[at];
+            all_hits.push(RefHit {
+                item: hit.item,
+                kind: hit.kind,
+                found,
+                text: keys[hit.key.clone()].to_string(),
+            });
+        }
     }
-    all_hits.extend(
-        hits.into_iter()
-            .zip(keep)
-            .filter(|(_, keep)| *keep)
-            .map(|((hit, _, _), _)| hit),
-    );
 }
 
 fn identify_payer(line: &Line, cx: &Context<'_>, skip_fuzzy: bool, evidence: &mut Evidence) {
