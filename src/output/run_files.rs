@@ -1070,43 +1070,19 @@ impl<'b> JsonObject<'b> {
     }
 }
 
-/// A JSON string, byte for byte as `serde_json` writes it: as is between
-/// quotes when nothing in it needs escaping (no control character, quote or
-/// backslash), else the runs between the bytes to escape copied whole
-/// (most notes quote the text an invoice number was found as).
+/// A JSON string: as is between quotes when nothing in it needs escaping
+/// (no control character, quote or backslash), else escaped by
+/// `serde_json` (its table-driven escaping takes fewer instructions than a
+/// run-by-run copy here did: measured with callgrind, session 12).
 fn push_json_string(out: &mut Vec<u8>, text: &str) {
-    out.push(b'"');
     if !needs_escape(text) {
+        out.push(b'"');
         out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
     } else {
-        let bytes = text.as_bytes();
-        let mut from = 0;
-        for (at, &byte) in bytes.iter().enumerate() {
-            let short = match byte {
-                b'"' => b'"',
-                b'\\' => b'\\',
-                b'\n' => b'n',
-                b'\r' => b'r',
-                b'\t' => b't',
-                0x08 => b'b',
-                0x0c => b'f',
-                0x00..=0x1f => b'u',
-                _ => continue,
-            };
-            out.extend_from_slice(&bytes[from..at]);
-            from = at + 1;
-            out.push(b'\\');
-            out.push(short);
-            if short == b'u' {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"00");
-                out.push(HEX[usize::from(byte >> 4)]);
-                out.push(HEX[usize::from(byte & 0xf)]);
-            }
-        }
-        out.extend_from_slice(&bytes[from..]);
+        // Serialising a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, text);
     }
-    out.push(b'"');
 }
 
 /// `arguments` formatted on the stack (a short number, most often), then
