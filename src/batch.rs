@@ -108,6 +108,7 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
     on_stage("reading inputs");
     let mut stages: BTreeMap<String, u64> = BTreeMap::new();
     let started = Instant::now();
+    let cpu_at_start = crate::process::cpu_ms();
     let mut records: Vec<InputRecord> = Vec::new();
     let record = |role: &'static str, path: &Path, bytes: &[u8], records: &mut Vec<InputRecord>| {
         records.push(InputRecord {
@@ -293,14 +294,22 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
     let mut last = Instant::now();
     let mut marks: Vec<(&'static str, u64)> = Vec::new();
     let mut memory: Vec<(&'static str, u64)> = vec![("read", resident_mb())];
+    let mut cpu: BTreeMap<String, u64> = BTreeMap::new();
+    cpu.insert("read".into(), crate::process::cpu_ms() - cpu_at_start);
+    let mut cpu_last = crate::process::cpu_ms();
+    let cpu_matching = cpu_last;
     let result = run_marked(inputs, &mut |stage| {
         marks.push((stage, last.elapsed().as_millis() as u64));
         on_stage(&format!("matching: {stage} done"));
         memory.push((stage, resident_mb()));
+        let now = crate::process::cpu_ms();
+        cpu.insert(format!("match.{stage}"), now - cpu_last);
+        cpu_last = now;
         last = Instant::now();
     })
     .map_err(|e| RunFailure::Internal(e.to_string()))?;
     stages.insert("match".into(), matching.elapsed().as_millis() as u64);
+    cpu.insert("match".into(), crate::process::cpu_ms() - cpu_matching);
     for (stage, ms) in marks {
         stages.insert(format!("match.{stage}"), ms);
     }
@@ -311,6 +320,7 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
 
     on_stage("writing outputs");
     let writing = Instant::now();
+    let cpu_writing = crate::process::cpu_ms();
     // Two scans of every line, side by side.
     let (checked, mut summary) = rayon::join(|| check_outputs(&result), || Summary::of(&result));
     checked.map_err(RunFailure::Internal)?;
@@ -342,7 +352,11 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
     }
     stages.insert("write".into(), writing.elapsed().as_millis() as u64);
     stages.insert("total".into(), started.elapsed().as_millis() as u64);
+    let cpu_now = crate::process::cpu_ms();
+    cpu.insert("write".into(), cpu_now - cpu_writing);
+    cpu.insert("total".into(), cpu_now - cpu_at_start);
     summary.stage_ms = stages;
+    summary.stage_cpu_ms = cpu;
     summary.stage_rss_mb = memory;
     Ok(RunReport {
         summary,
@@ -435,6 +449,7 @@ fn manifest_json(
     if let Some(object) = counts.as_object_mut() {
         object.remove("stage_ms");
         object.remove("stage_rss_mb");
+        object.remove("stage_cpu_ms");
     }
     let manifest = serde_json::json!({
         "engine": "recon",

@@ -686,6 +686,9 @@ pub struct Summary {
     pub disputes: usize,
     /// Stage → milliseconds; filled by the caller (the core has no clock).
     pub stage_ms: BTreeMap<String, u64>,
+    /// Stage → CPU milliseconds of the process, all threads (with
+    /// `stage_ms`, the cores a stage kept busy); filled by the caller.
+    pub stage_cpu_ms: BTreeMap<String, u64>,
     /// Stage → resident memory in MiB at its end; filled by the caller.
     pub stage_rss_mb: BTreeMap<String, u64>,
 }
@@ -781,6 +784,7 @@ impl Summary {
             customers_identified: entries.iter().filter(|e| e.identified).count(),
             disputes,
             stage_ms: BTreeMap::new(),
+            stage_cpu_ms: BTreeMap::new(),
             stage_rss_mb: BTreeMap::new(),
         }
     }
@@ -822,6 +826,19 @@ impl Summary {
                 .map(|(s, ms)| format!("{s} {ms} ms"))
                 .collect();
             let _ = writeln!(out, "time                  {}", stages.join(", "));
+        }
+        if !self.stage_cpu_ms.is_empty() {
+            let stages: Vec<String> = self
+                .stage_cpu_ms
+                .iter()
+                .map(|(s, ms)| match self.stage_ms.get(s) {
+                    Some(&wall) if wall > 0 => {
+                        format!("{s} {ms} ms ({:.2} cores)", *ms as f64 / wall as f64)
+                    }
+                    _ => format!("{s} {ms} ms"),
+                })
+                .collect();
+            let _ = writeln!(out, "cpu                   {}", stages.join(", "));
         }
         if !self.stage_rss_mb.is_empty() {
             let stages: Vec<String> = self

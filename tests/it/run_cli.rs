@@ -131,6 +131,13 @@ fn run_outputs_pass_the_contract_checker() {
         summary["lines_fully_applied"].as_u64().unwrap() >= 4,
         "{summary}"
     );
+    // Every stage timed also has its CPU time, and the total is at least
+    // the matching's.
+    let (wall, cpu) = (&summary["stage_ms"], &summary["stage_cpu_ms"]);
+    for stage in wall.as_object().expect("stage_ms").keys() {
+        assert!(cpu[stage].is_u64(), "no CPU time for {stage}: {summary}");
+    }
+    assert!(cpu["total"].as_u64() >= cpu["match"].as_u64(), "{summary}");
     contract_check(&out, &refs, &fixture("run/basic/open_items.csv"));
 }
 
