@@ -98,6 +98,33 @@ pub fn run_in_one_group(inputs: RunInputs) -> Result<RunResult, InvariantError> 
     run_with(inputs, &mut |_| {}, true)
 }
 
+/// Open items in the run's canonical order (invoice id, customer id, due
+/// date, amounts), whatever order they came in. The keys are unique in
+/// files (the readers refuse a repeated id), and the tie-break makes the
+/// order total for items built otherwise: any sort gives the same order.
+pub fn in_canonical_order(mut items: Vec<OpenItem>) -> Vec<OpenItem> {
+    fn item_key(i: &OpenItem) -> (&Text, &Text, NaiveDate, Decimal, Decimal) {
+        (
+            &i.invoice_id,
+            &i.customer_id,
+            i.due_date,
+            i.amount,
+            i.open_amount,
+        )
+    }
+    if !items.is_sorted_by(|a, b| item_key(a) <= item_key(b)) {
+        // Nearly sorted (by number, but for credit notes written beside
+        // their invoices, say): dealt onto a few rising piles that are
+        // merged, and the items moved once, in place.
+        let cmp = |a: &OpenItem, b: &OpenItem| item_key(a).cmp(&item_key(b));
+        match crate::parallel::nearly_sorted_order(&items, cmp) {
+            Some(order) => items = crate::parallel::permuted(items, &order),
+            None => items.par_sort_unstable_by(cmp),
+        }
+    }
+    items
+}
+
 fn run_with(
     inputs: RunInputs,
     mark: &mut dyn FnMut(&'static str),
@@ -115,29 +142,9 @@ fn run_with(
     // Items and customers in a canonical order, whatever order their files
     // list them in: every tie broken by item or customer index (rows of a
     // line, twins, subsets, name candidates) is then broken the same way
-    // for the same data. Checked first: files are often sorted already.
-    // The keys are unique in files (the readers refuse a repeated id), and
-    // the tie-break makes the order total for inputs built otherwise: any
-    // sort gives the same order.
-    fn item_key(i: &OpenItem) -> (&Text, &Text, NaiveDate, Decimal, Decimal) {
-        (
-            &i.invoice_id,
-            &i.customer_id,
-            i.due_date,
-            i.amount,
-            i.open_amount,
-        )
-    }
-    if !items.is_sorted_by(|a, b| item_key(a) <= item_key(b)) {
-        // Nearly sorted (by number, but for credit notes written beside
-        // their invoices, say): dealt onto a few rising piles that are
-        // merged, and the items moved once, in parallel.
-        let cmp = |a: &OpenItem, b: &OpenItem| item_key(a).cmp(&item_key(b));
-        match crate::parallel::nearly_sorted_order(&items, cmp) {
-            Some(order) => items = crate::parallel::permuted(items, &order),
-            None => items.par_sort_unstable_by(cmp),
-        }
-    }
+    // for the same data. Checked first: files are often sorted already
+    // (and `batch` orders the items while the statements are still read).
+    items = in_canonical_order(items);
     if !customers
         .windows(2)
         .all(|w| w[0].customer_id <= w[1].customer_id)
