@@ -22,6 +22,7 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use super::Line;
@@ -89,8 +90,10 @@ pub fn rule(method: Method) -> &'static str {
 
 /// The rows' plans of every settlement (see the module comment).
 pub fn plans(settlements: &[Settlement], cx: &Context<'_>) -> Vec<Vec<RowPlan>> {
+    // In parallel, payout by payout (a fifth of a second on one core for
+    // the 370,000 rows of a million-line run).
     settlements
-        .iter()
+        .par_iter()
         .map(|settlement| {
             settlement
                 .rows
