@@ -9,7 +9,9 @@ use super::Line;
 use super::index::{
     DOMAIN_ADVICE, DOMAIN_INVOICE, DOMAIN_PAYMENT_REFERENCE, Index, KeyForm, cents, unpack,
 };
-use super::text::{KeyHasher, compact, fold, is_valid_rf, name_key, name_similarity, tokens};
+use super::text::{
+    KeyHasher, KeyRun, compact, fold, is_valid_rf, name_key, name_similarity, tokens,
+};
 use crate::config::Config;
 use crate::model::{OpenItem, RemittanceAdvice};
 
@@ -355,16 +357,14 @@ fn scan_text(text: &str, found: Found, cx: &Context<'_>, scratch: &mut Scratch) 
             JOIN_TOKENS_MAX
         };
         key.clear();
-        let mut invoice = KeyHasher::new(DOMAIN_INVOICE);
-        let mut reference = KeyHasher::new(DOMAIN_PAYMENT_REFERENCE);
-        let mut advice = KeyHasher::new(DOMAIN_ADVICE);
+        // One hash of the key's bytes, put in each table's domain when
+        // looked up (`KeyHasher::of_run`).
+        let mut run = KeyRun::default();
         let mut has_digit = false;
         for (joined, &span) in words[start..].iter().take(join_max).enumerate() {
             for byte in word(span).bytes() {
                 let upper = byte.to_ascii_uppercase();
-                invoice.byte(upper);
-                reference.byte(upper);
-                advice.byte(upper);
+                run.push(upper);
                 key.push(char::from(upper));
                 has_digit |= byte.is_ascii_digit();
             }
@@ -381,12 +381,16 @@ fn scan_text(text: &str, found: Found, cx: &Context<'_>, scratch: &mut Scratch) 
             }
             let is_rf = rf_start && is_valid_rf(key);
             let [invoice_shape, reference_shape, advice_shape] = shapes;
-            let reference = reference_shape.may_be(bytes).then(|| reference.finish());
+            let reference = reference_shape
+                .may_be(bytes)
+                .then(|| KeyHasher::of_run(DOMAIN_PAYMENT_REFERENCE, run));
             // An RF reference is never also an invoice number, nor an
             // advice's reference: only the payment references are asked.
             let rf = rf_start && key.starts_with("RF");
-            let invoice = (!rf && invoice_shape.may_be(bytes)).then(|| invoice.finish());
-            let advice = (!rf && advice_shape.may_be(bytes)).then(|| advice.finish());
+            let invoice = (!rf && invoice_shape.may_be(bytes))
+                .then(|| KeyHasher::of_run(DOMAIN_INVOICE, run));
+            let advice =
+                (!rf && advice_shape.may_be(bytes)).then(|| KeyHasher::of_run(DOMAIN_ADVICE, run));
             if reference.is_none() && invoice.is_none() && advice.is_none() {
                 continue;
             }

@@ -14,7 +14,7 @@ use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-use super::text::{compact, key_hash, name_key};
+use super::text::{KeyRun, compact, key_hash, name_key};
 use crate::apply::IndexMap;
 use crate::model::{Customer, OpenItem, RemittanceAdvice};
 
@@ -740,24 +740,60 @@ pub fn invoice_key_hashes(invoice_id: &str) -> Vec<(u64, KeyForm)> {
 
 /// `invoice_key_hashes`, adding each key's shape to `shape` on the way.
 pub fn invoice_key_hashes_shaped(invoice_id: &str, shape: &mut KeyShape) -> Vec<(u64, KeyForm)> {
+    /// What a variant needs of one group, as issued (`[0]`) and without
+    /// its leading zeros (`[1]`): its run, whether it has a digit, its
+    /// first two and last bytes, upper case. Never empty.
+    #[derive(Clone, Copy, Default)]
+    struct Piece {
+        run: KeyRun,
+        digit: bool,
+        first: [u8; 2],
+        last: u8,
+    }
+    impl Piece {
+        fn of(bytes: &[u8]) -> Piece {
+            let upper = |at: usize| bytes.get(at).map_or(0, u8::to_ascii_uppercase);
+            Piece {
+                run: KeyRun::of(bytes),
+                digit: bytes.iter().any(u8::is_ascii_digit),
+                first: [upper(0), upper(1)],
+                last: upper(bytes.len() - 1),
+            }
+        }
+    }
     with_groups(invoice_id, |groups| {
+        // Each group looked at once, in both forms; a variant is then put
+        // together from its groups' pieces, its hash from their runs.
+        let mut stack = [[Piece::default(); 2]; GROUPS_MAX];
+        let mut heap = Vec::new();
+        let pieces: &mut [[Piece; 2]] = if groups.len() <= GROUPS_MAX {
+            &mut stack[..groups.len()]
+        } else {
+            heap.resize(groups.len(), [Piece::default(); 2]);
+            &mut heap
+        };
+        for (piece, group) in pieces.iter_mut().zip(groups) {
+            *piece = [Piece::of(group), Piece::of(unzero(group))];
+        }
+        let pieces = &*pieces;
         // (hash, length, has a digit, first two and last bytes) of a
         // variant's concatenation.
         let concat = |keep: &dyn Fn(usize) -> bool, unzeroed: bool| {
             let mut hasher = crate::matching::text::KeyHasher::new(DOMAIN_INVOICE);
             let (mut length, mut digit, mut ends) = (0, false, [0u8; 3]);
-            for (_, group) in groups.iter().enumerate().filter(|(i, _)| keep(*i)) {
-                let piece = if unzeroed { unzero(group) } else { group };
-                for &byte in piece {
-                    let upper = byte.to_ascii_uppercase();
-                    hasher.byte(upper);
-                    digit |= byte.is_ascii_digit();
-                    if length < 2 {
-                        ends[length] = upper;
-                    }
-                    ends[2] = upper;
-                    length += 1;
+            for (i, both) in pieces.iter().enumerate() {
+                if !keep(i) {
+                    continue;
                 }
+                let piece = &both[usize::from(unzeroed)];
+                hasher.append(piece.run);
+                digit |= piece.digit;
+                if length < 2 {
+                    let take = piece.run.len.min(2 - length);
+                    ends[length..length + take].copy_from_slice(&piece.first[..take]);
+                }
+                ends[2] = piece.last;
+                length += piece.run.len;
             }
             (hasher.finish(), length, digit, ends)
         };
