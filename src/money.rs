@@ -155,11 +155,15 @@ pub fn push_fixed(out: &mut String, amount: Decimal, decimals: u32, separator: c
     if amount.is_sign_negative() {
         out.push('-');
     }
-    // ASCII digits only.
-    out.push_str(std::str::from_utf8(&text[..split]).unwrap_or_default());
+    // SAFETY: `text` holds ASCII digits only (the buffer's zeros and the
+    // digits written above), so the string stays UTF-8. Pushed as bytes:
+    // checking ten million amounts' digits as UTF-8 cost a third of
+    // writing them.
+    unsafe { out.as_mut_vec().extend_from_slice(&text[..split]) };
     if decimals > 0 {
         out.push(separator);
-        out.push_str(std::str::from_utf8(&text[split..]).unwrap_or_default());
+        // SAFETY: as above.
+        unsafe { out.as_mut_vec().extend_from_slice(&text[split..]) };
     }
 }
 

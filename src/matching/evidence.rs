@@ -215,7 +215,8 @@ pub fn gather_with(line: &Line, cx: &Context<'_>, scratch: &mut Scratch) -> Evid
             .all(|h| h.kind <= RefKind::InvoiceNumber);
     identify_payer(line, cx, strong, &mut evidence);
     link_advices_by_amount(line, cx, &mut evidence);
-    evidence.settlement = super::settlement::link(line, cx, !evidence.references.is_empty());
+    evidence.settlement =
+        super::settlement::link(line, cx, !evidence.references.is_empty(), &mut scratch.link);
     if !line.payer_iban.is_empty() && cx.own_accounts.contains(&line.payer_iban) {
         evidence.not_receivable = Some(INTERNAL_TRANSFER);
     } else if evidence.payer.is_none() {
@@ -312,6 +313,7 @@ pub struct Scratch {
     /// The line's hits kept so far, all its texts.
     found: Vec<RefHit>,
     advices: Vec<u32>,
+    link: super::settlement::LinkScratch,
 }
 
 /// Looks up every run of up to `JOIN_TOKENS_MAX` adjacent tokens (up to
@@ -330,6 +332,7 @@ fn scan_text(text: &str, found: Found, cx: &Context<'_>, scratch: &mut Scratch) 
         verified,
         found: all_hits,
         advices,
+        link: _,
     } = scratch;
     // Hits with their token spans: a hit inside a longer hit's span (the
     // "FA 2026" of "FA 2026 000008") is the longer hit's prefix, not a

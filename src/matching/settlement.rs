@@ -88,6 +88,15 @@ pub fn rule(method: Method) -> &'static str {
     }
 }
 
+/// `link`'s buffers, one set per thread.
+#[derive(Default)]
+pub struct LinkScratch {
+    /// Token spans (byte ranges) of the text looked at.
+    words: Vec<(usize, usize)>,
+    key: String,
+    found: Vec<u32>,
+}
+
 /// The rows' plans of every settlement (see the module comment).
 pub fn plans(settlements: &[Settlement], cx: &Context<'_>) -> Vec<Vec<RowPlan>> {
     // In parallel, payout by payout (a fifth of a second on one core for
@@ -193,28 +202,38 @@ fn line_method(line: &Line) -> Option<Method> {
 /// amount alone is too common to take a customer's payment for a payout
 /// (measured: 1M generated lines linked 30 customer payments to PSP
 /// payouts of the same total before this rule).
-pub fn link(line: &Line, cx: &Context<'_>, names_invoices: bool) -> Option<(u32, &'static str)> {
+pub fn link(
+    line: &Line,
+    cx: &Context<'_>,
+    names_invoices: bool,
+    scratch: &mut LinkScratch,
+) -> Option<(u32, &'static str)> {
     if cx.settlements.is_empty() || !line.is_credit() {
         return None;
     }
     let index = cx.settlement_index;
-    let mut found: Vec<u32> = Vec::new();
-    let mut words: Vec<&str> = Vec::new();
-    let mut key = String::with_capacity(64);
+    // Every credit line is looked at when payouts exist: the buffers are
+    // the thread's, reused line after line (see `evidence::Scratch`).
+    let LinkScratch { words, key, found } = scratch;
+    found.clear();
     for text in [
         line.end_to_end_id.as_str(),
         line.remittance_text.as_str(),
         line.other_text.as_str(),
         line.bank_ref.as_str(),
     ] {
-        // Every line is looked at when payouts exist: one buffer for the
-        // words and one for the key, no allocation per word.
+        let base = text.as_ptr() as usize;
         words.clear();
-        words.extend(tokens(text).take(400));
+        words.extend(tokens(text).take(400).map(|word| {
+            let from = word.as_ptr() as usize - base;
+            (from, from + word.len())
+        }));
         for start in 0..words.len() {
             key.clear();
-            for word in words[start..].iter().take(JOIN_TOKENS_MAX) {
-                key.extend(word.bytes().map(|b| char::from(b.to_ascii_uppercase())));
+            for &(from, to) in words[start..].iter().take(JOIN_TOKENS_MAX) {
+                let at = key.len();
+                key.push_str(&text[from..to]);
+                key[at..].make_ascii_uppercase();
                 let bytes = key.as_bytes();
                 if bytes.len() >= 2 && !index.reference_shape.may_start(bytes[0], bytes[1]) {
                     // Every longer run from here starts the same way.

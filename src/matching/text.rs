@@ -124,11 +124,20 @@ pub fn compact(text: &str) -> String {
         .collect()
 }
 
-/// The alphanumeric runs of `text`, upper-cased, as byte ranges of it.
-/// Accented letters separate tokens: references are ASCII.
+/// The runs of ASCII letters and digits of `text`, as they are written.
+/// Accented letters separate tokens: references are ASCII. Split on bytes,
+/// not characters (every byte of a non-ASCII character separates, as the
+/// character would), without decoding the text.
 pub fn tokens(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_ascii_alphanumeric())
+    let base = text.as_ptr() as usize;
+    text.as_bytes()
+        .split(|b| !b.is_ascii_alphanumeric())
         .filter(|t| !t.is_empty())
+        .map(move |t| {
+            let from = t.as_ptr() as usize - base;
+            // ASCII runs: both ends are character boundaries.
+            &text[from..from + t.len()]
+        })
 }
 
 /// ISO 11649: `RF` + 2 check digits + 1 to 21 alphanumerics, valid when the
@@ -757,5 +766,20 @@ mod tests {
             tokens("Fact. FA-2026/12, merci").collect::<Vec<_>>(),
             ["Fact", "FA", "2026", "12", "merci"]
         );
+        // Every non-ASCII character separates, as it would split on
+        // characters.
+        let text = "Réf. FACTÜRE-12 €5 ß";
+        assert_eq!(
+            tokens(text).collect::<Vec<_>>(),
+            text.split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            tokens(text).collect::<Vec<_>>(),
+            ["R", "f", "FACT", "RE", "12", "5"]
+        );
+        assert_eq!(tokens("").count(), 0);
+        assert_eq!(tokens("--").count(), 0);
     }
 }
