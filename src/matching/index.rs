@@ -315,9 +315,7 @@ const GROUPS_MAX: usize = 8;
 fn with_groups<R>(invoice_id: &str, f: impl FnOnce(&[&[u8]]) -> R) -> R {
     let mut stack: [&[u8]; GROUPS_MAX] = [&[]; GROUPS_MAX];
     let mut n = 0;
-    let mut all = invoice_id
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|g| !g.is_empty());
+    let mut all = super::text::tokens(invoice_id);
     for group in all.by_ref() {
         if n == GROUPS_MAX {
             let mut heap: Vec<&[u8]> = stack.to_vec();
