@@ -10,7 +10,7 @@ use super::index::{
     DOMAIN_ADVICE, DOMAIN_INVOICE, DOMAIN_PAYMENT_REFERENCE, Index, KeyForm, cents, unpack,
 };
 use super::text::{
-    KeyHasher, KeyRun, compact, fold, is_valid_rf, name_key, name_similarity, tokens,
+    KeyHasher, KeyRun, compact, fold, is_valid_rf, name_key, name_similarity, token_spans,
 };
 use crate::config::Config;
 use crate::model::{OpenItem, RemittanceAdvice};
@@ -341,11 +341,7 @@ fn scan_text(text: &str, found: Found, cx: &Context<'_>, scratch: &mut Scratch) 
     probes.clear();
     keys.clear();
     words.clear();
-    let base = text.as_ptr() as usize;
-    words.extend(tokens(text).take(TEXT_TOKENS_MAX).map(|word| {
-        let from = word.as_ptr() as usize - base;
-        (from, from + word.len())
-    }));
+    words.extend(token_spans(text).take(TEXT_TOKENS_MAX));
     let word = |(from, to): (usize, usize)| &text[from..to];
     let shapes = &cx.index.shapes;
     // Every run worth a lookup, its key text in `keys`.

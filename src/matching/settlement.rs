@@ -29,7 +29,7 @@ use super::Line;
 use super::decide::{Kind, Outcome, Proposal, Reason};
 use super::evidence::Context;
 use super::index::{KeyShape, cents};
-use super::text::{compact, name_key, tokens};
+use super::text::{compact, name_key, token_spans};
 use crate::apply::Book;
 use crate::config::Twins;
 use crate::model::{Method, RowKind, Settlement};
@@ -222,12 +222,8 @@ pub fn link(
         line.other_text.as_str(),
         line.bank_ref.as_str(),
     ] {
-        let base = text.as_ptr() as usize;
         words.clear();
-        words.extend(tokens(text).take(400).map(|word| {
-            let from = word.as_ptr() as usize - base;
-            (from, from + word.len())
-        }));
+        words.extend(token_spans(text).take(400));
         for start in 0..words.len() {
             key.clear();
             for &(from, to) in words[start..].iter().take(JOIN_TOKENS_MAX) {

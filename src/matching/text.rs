@@ -129,14 +129,20 @@ pub fn compact(text: &str) -> String {
 /// not characters (every byte of a non-ASCII character separates, as the
 /// character would), without decoding the text.
 pub fn tokens(text: &str) -> impl Iterator<Item = &str> {
+    // ASCII runs: both ends are character boundaries.
+    token_spans(text).map(move |(from, to)| &text[from..to])
+}
+
+/// `tokens` as byte ranges of `text`, for buffers kept from one text to
+/// the next (they cannot hold the text's slices).
+pub fn token_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let base = text.as_ptr() as usize;
     text.as_bytes()
         .split(|b| !b.is_ascii_alphanumeric())
         .filter(|t| !t.is_empty())
         .map(move |t| {
             let from = t.as_ptr() as usize - base;
-            // ASCII runs: both ends are character boundaries.
-            &text[from..from + t.len()]
+            (from, from + t.len())
         })
 }
 
