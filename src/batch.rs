@@ -300,9 +300,9 @@ pub fn execute_with(args: &RunArgs, on_stage: &dyn Fn(&str)) -> Result<RunReport
     let mut marks: Vec<(&'static str, u64)> = Vec::new();
     let mut memory: Vec<(&'static str, u64)> = vec![("read", resident_mb())];
     let mut cpu: BTreeMap<String, u64> = BTreeMap::new();
-    cpu.insert("read".into(), crate::process::cpu_ms() - cpu_at_start);
-    let mut cpu_last = crate::process::cpu_ms();
-    let cpu_matching = cpu_last;
+    let cpu_matching = crate::process::cpu_ms();
+    cpu.insert("read".into(), cpu_matching - cpu_at_start);
+    let mut cpu_last = cpu_matching;
     let result = run_marked(inputs, &mut |stage| {
         marks.push((stage, last.elapsed().as_millis() as u64));
         on_stage(&format!("matching: {stage} done"));
