@@ -284,8 +284,11 @@ pub fn push_date(out: &mut String, date: chrono::NaiveDate, dash: bool) {
         text.copy_within(8..10, 6);
     }
     let length = if dash { 10 } else { 8 };
-    // ASCII digits and dashes only.
-    out.push_str(std::str::from_utf8(&text[..length]).unwrap_or_default());
+    // ASCII digits and dashes only: pushed as chars, no UTF-8 check.
+    out.reserve(length);
+    for &byte in &text[..length] {
+        out.push(char::from(byte));
+    }
 }
 
 #[cfg(test)]

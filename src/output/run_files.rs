@@ -18,6 +18,7 @@ use crate::matching::decide::{Kind, Reason};
 use crate::matching::evidence::Found;
 use crate::matching::{Line, fx};
 use crate::money::Thousandths;
+use crate::output::csv_rows::CsvRows;
 use crate::run::RunResult;
 
 pub use crate::money::minor_units;
@@ -79,13 +80,6 @@ fn push_value_date(out: &mut String, line: &Line) {
 /// Lines rendered per parallel chunk.
 const CHUNK_LINES: usize = 8_192;
 
-/// A CSV writer appending to `buffer`.
-fn csv_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(buffer)
-}
-
 /// Chunks rendered in parallel before they are written, in order: bounds
 /// the memory of a million-line run's files to a few dozen chunks.
 const CHUNKS_IN_FLIGHT: usize = 8;
@@ -136,16 +130,15 @@ fn csv_file<F>(
     render: F,
 ) -> io::Result<()>
 where
-    F: Fn(std::ops::Range<usize>, &mut csv::Writer<Vec<u8>>) + Sync,
+    F: Fn(std::ops::Range<usize>, &mut CsvRows) + Sync,
 {
-    let mut head = csv_writer(Vec::new());
-    // Writing to a Vec cannot fail.
-    let _ = head.write_record(header);
-    out.write_all(&head.into_inner().unwrap_or_default())?;
+    let mut head = CsvRows::new(Vec::new());
+    head.write_record(header);
+    out.write_all(&head.into_inner())?;
     stream_chunks(out, count, |range, buffer| {
-        let mut writer = csv_writer(std::mem::take(buffer));
+        let mut writer = CsvRows::new(std::mem::take(buffer));
         render(range, &mut writer);
-        *buffer = writer.into_inner().unwrap_or_default();
+        *buffer = writer.into_inner();
     })
 }
 
@@ -229,7 +222,7 @@ pub fn allocations_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                 push_money(&mut amount, proposal.amount, currency, '.');
                 score.clear();
                 push_confidence(&mut score, proposal.confidence);
-                let _ = writer.write_record([
+                writer.write_record([
                     line.line_id.as_str(),
                     &line.bank_ref,
                     &value_date,
@@ -281,7 +274,7 @@ pub fn exceptions_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::R
                         format!("{}:{}", ids.join("+"), confidence(s.score.min(1000)))
                     })
                     .collect();
-                let _ = writer.write_record([
+                writer.write_record([
                     line.line_id.as_str(),
                     &line.bank_ref,
                     &date(line),
@@ -319,7 +312,7 @@ pub fn disputes_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::Res
         {
             for dispute in &decision.outcome.disputes {
                 let item = &result.items[dispute.item as usize];
-                let _ = writer.write_record([
+                writer.write_record([
                     item.invoice_id.as_str(),
                     &item.customer_id,
                     &money(dispute.amount, &item.currency),
@@ -354,7 +347,7 @@ pub fn open_items_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::R
             crate::money::push_date(&mut due, item.due_date, true);
             push_money(&mut amount, item.amount, &item.currency, '.');
             push_money(&mut open_amount, *open, &item.currency, '.');
-            let _ = writer.write_record([
+            writer.write_record([
                 item.invoice_id.as_str(),
                 &item.customer_id,
                 &item.customer_name,
