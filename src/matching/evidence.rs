@@ -9,9 +9,7 @@ use super::Line;
 use super::index::{
     DOMAIN_ADVICE, DOMAIN_INVOICE, DOMAIN_PAYMENT_REFERENCE, Index, KeyForm, cents, unpack,
 };
-use super::text::{
-    KeyHasher, KeyRun, compact, fold, is_valid_rf, name_key, name_similarity, token_spans,
-};
+use super::text::{KeyHasher, KeyRun, fold, is_valid_rf, name_key, name_similarity, token_spans};
 use crate::config::Config;
 use crate::model::{OpenItem, RemittanceAdvice};
 
@@ -270,7 +268,13 @@ fn scan_references(line: &Line, cx: &Context<'_>, evidence: &mut Evidence, scrat
 /// Whether a stored payment reference, compacted, is `key`: a table hit is
 /// only a candidate.
 fn is_reference(stored: Option<&str>, key: &str) -> bool {
-    compact(stored.unwrap_or("")) == key
+    // `compact(stored) == key`, compared as it is compacted.
+    stored
+        .unwrap_or("")
+        .bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| b.to_ascii_uppercase())
+        .eq(key.bytes())
 }
 
 /// A run of tokens to look up: its token span, its key (a range of the

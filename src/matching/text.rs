@@ -118,10 +118,14 @@ pub fn key_hash(domain: u8, text: &str) -> u64 {
 
 /// Upper-case ASCII alphanumerics of `text`, everything else dropped.
 pub fn compact(text: &str) -> String {
-    text.bytes()
-        .filter(u8::is_ascii_alphanumeric)
-        .map(|b| char::from(b.to_ascii_uppercase()))
-        .collect()
+    // Sized once (a collected `String` grows from nothing, copying).
+    let mut out = String::with_capacity(text.len());
+    out.extend(
+        text.bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| char::from(b.to_ascii_uppercase())),
+    );
+    out
 }
 
 /// The runs of ASCII letters and digits of `text`, as they are written.
