@@ -97,9 +97,16 @@ pub const BOOK_CURRENCY: &str = "EUR";
 
 /// Decimals of a currency's minor unit (ISO 4217).
 pub fn minor_units(currency: &str) -> u32 {
-    match currency {
-        "JPY" | "KRW" | "ISK" | "CLP" | "VND" | "XOF" | "XAF" | "XPF" | "UGX" | "PYG" => 0,
-        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
+    // Matched as three bytes (integer compares), not string by string:
+    // the journal asks for every amount it writes.
+    let Ok(code) = <[u8; 3]>::try_from(currency.as_bytes()) else {
+        return 2;
+    };
+    match &code {
+        b"JPY" | b"KRW" | b"ISK" | b"CLP" | b"VND" | b"XOF" | b"XAF" | b"XPF" | b"UGX" | b"PYG" => {
+            0
+        }
+        b"BHD" | b"KWD" | b"OMR" | b"JOD" | b"TND" | b"LYD" | b"IQD" => 3,
         _ => 2,
     }
 }

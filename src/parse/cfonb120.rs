@@ -27,7 +27,8 @@ use crate::model::{
     Format, Money, Statement, Text, Transaction,
 };
 use crate::parse::{
-    assign_line_ids, balance_warning, collapse_repeats, decode_text, non_empty, numbered_lines,
+    TrimAscii, assign_line_ids, balance_warning, collapse_repeats, decode_text, non_empty,
+    numbered_lines,
 };
 
 /// Characters in a CFONB 120 record.
@@ -118,7 +119,7 @@ impl Record {
     }
 
     fn trimmed(&self, from: usize, to: usize) -> &str {
-        self.columns(from, to).trim()
+        self.columns(from, to).trim_fast()
     }
 }
 

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Location, ParseError};
 use crate::money::parse_amount;
+use crate::parse::TrimAscii;
 
 /// A CSV file being read row by row.
 pub struct Table<'b> {
@@ -355,10 +356,10 @@ impl Row<'_> {
             // SAFETY: the table's bytes are valid UTF-8 and the reader
             // cuts them only at ASCII bytes (separators, quotes, line
             // breaks), which never fall inside a multi-byte character.
-            return Ok(unsafe { std::str::from_utf8_unchecked(raw) }.trim());
+            return Ok(unsafe { std::str::from_utf8_unchecked(raw) }.trim_fast());
         }
         std::str::from_utf8(raw)
-            .map(str::trim)
+            .map(str::trim_fast)
             .map_err(|_| self.error(name, "not valid UTF-8 (the contract's CSV files are UTF-8)"))
     }
 

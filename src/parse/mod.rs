@@ -343,3 +343,17 @@ impl TrimAscii for str {
         }
     }
 }
+
+#[cfg(test)]
+mod trim_tests {
+    use super::TrimAscii;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn trims_as_str_trim_does(text in "[ a\t\r\n\u{b}\u{c}\u{1f}\u{a0}\u{2003}\u{85}é]{0,8}") {
+            prop_assert_eq!(text.trim_fast(), text.trim());
+            prop_assert_eq!(text.trim_end_fast(), text.trim_end());
+        }
+    }
+}
