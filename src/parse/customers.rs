@@ -61,10 +61,14 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<Customer>, ParseError> {
 
 /// Upper case, whitespace dropped: the form every IBAN comparison uses.
 pub fn normalise_iban(iban: &str) -> String {
-    iban.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    // Sized once: collected, the string grew from nothing, copying.
+    let mut out = String::with_capacity(iban.len());
+    out.extend(
+        iban.chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| c.to_ascii_uppercase()),
+    );
+    out
 }
 
 #[cfg(test)]
