@@ -536,6 +536,8 @@ mod plain_tests {
         assert_eq!(with_plain(body), with_reader(body));
         // The `csv` reader's position: the line after the previous row.
         assert_eq!(with_plain(body)[1].1, 2);
+        // A blank first line: the row after it is on line 1 to the reader.
+        assert_eq!(with_plain(b"\na"), with_reader(b"\na"));
     }
 
     proptest! {
