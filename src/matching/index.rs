@@ -66,42 +66,82 @@ pub struct KeyTable {
 }
 
 impl KeyTable {
-    pub fn build(mut entries: Vec<(u64, u32)>) -> KeyTable {
+    pub fn build(entries: Vec<(u64, u32)>) -> KeyTable {
         // Four to eight entries per bucket (counted before duplicates go),
         // at least 2^9 buckets.
         let bits = (usize::BITS - (entries.len() / 8).max(256).leading_zeros()).clamp(8, 28);
-        // What is kept of a hash: bucket and fingerprint.
-        entries
-            .par_iter_mut()
-            .for_each(|(hash, _)| *hash >>= 32 - bits);
-        entries.par_sort_unstable();
-        entries.dedup();
         let buckets = 1usize << bits;
-        // The entries are sorted by bucket: each bucket's start is the
-        // first entry of a bucket at least its own. Filled in parallel runs
-        // of buckets, each walking its entries in order.
+        let bucket_of = |hash: u64| (hash >> (64 - bits)) as usize;
+        // What is kept of a hash besides its bucket.
+        let fingerprint_of = |hash: u64| (hash >> (32 - bits)) as u32;
+        // A counting sort on the bucket (one pass to count, one to place:
+        // a comparison sort of the 16-byte pairs was most of the index
+        // stage's table building), then each bucket's handful of entries
+        // sorted on its own.
         let mut starts = vec![0u32; buckets + 1];
-        const RUN: usize = 1 << 16;
-        starts
-            .par_chunks_mut(RUN)
-            .enumerate()
-            .for_each(|(run, starts)| {
-                let first = run * RUN;
-                let mut at = entries.partition_point(|&(kept, _)| ((kept >> 32) as usize) < first);
-                for (offset, start) in starts.iter_mut().enumerate() {
-                    let bucket = first + offset;
-                    while at < entries.len() && ((entries[at].0 >> 32) as usize) < bucket {
-                        at += 1;
+        for &(hash, _) in &entries {
+            starts[bucket_of(hash) + 1] += 1;
+        }
+        for bucket in 0..buckets {
+            starts[bucket + 1] += starts[bucket];
+        }
+        let mut next = starts.clone();
+        let mut sorted = vec![(0u32, 0u32); entries.len()];
+        for &(hash, value) in &entries {
+            let at = &mut next[bucket_of(hash)];
+            sorted[*at as usize] = (fingerprint_of(hash), value);
+            *at += 1;
+        }
+        drop(entries);
+        // Each bucket in (fingerprint, value) order, its duplicates moved
+        // past its kept entries, whose count replaces `next`'s; in
+        // parallel runs of buckets.
+        const RUN: usize = 1 << 14;
+        // (first bucket, its entries, its kept counts) of each run.
+        type Run<'t> = (usize, &'t mut [(u32, u32)], &'t mut [u32]);
+        let mut runs: Vec<Run<'_>> = Vec::new();
+        let (mut rest, mut kept_rest) = (sorted.as_mut_slice(), &mut next[..buckets]);
+        for first in (0..buckets).step_by(RUN) {
+            let last = (first + RUN).min(buckets);
+            let length = (starts[last] - starts[first]) as usize;
+            let (run, after) = rest.split_at_mut(length);
+            let (kept, kept_after) = kept_rest.split_at_mut(last - first);
+            runs.push((first, run, kept));
+            (rest, kept_rest) = (after, kept_after);
+        }
+        runs.into_par_iter().for_each(|(first, run, kept)| {
+            let base = starts[first] as usize;
+            for (offset, kept) in kept.iter_mut().enumerate() {
+                let bucket = first + offset;
+                let entries =
+                    &mut run[starts[bucket] as usize - base..starts[bucket + 1] as usize - base];
+                entries.sort_unstable();
+                let mut unique = 0;
+                for at in 0..entries.len() {
+                    if at == 0 || entries[at] != entries[unique - 1] {
+                        entries[unique] = entries[at];
+                        unique += 1;
                     }
-                    *start = at as u32;
                 }
-            });
-        let entries = entries
-            .par_iter()
-            .map(|&(kept, value)| (kept as u32, value))
-            .collect();
+                *kept = unique as u32;
+            }
+        });
+        let kept_total: usize = next[..buckets].iter().map(|&k| k as usize).sum();
+        if kept_total < sorted.len() {
+            // Duplicates went: each bucket's kept entries moved down.
+            let mut write = 0usize;
+            for bucket in 0..buckets {
+                let from = starts[bucket] as usize;
+                let kept = next[bucket] as usize;
+                sorted.copy_within(from..from + kept, write);
+                starts[bucket] = write as u32;
+                write += kept;
+            }
+            starts[buckets] = write as u32;
+            sorted.truncate(write);
+        }
         KeyTable {
-            entries,
+            entries: sorted,
             starts,
             bits,
         }
@@ -1055,6 +1095,14 @@ mod tests {
         kept.sort_unstable();
         kept.dedup();
         assert_eq!(table.entries.len(), kept.len());
+        // In hash order, (fingerprint, value) within a bucket.
+        assert!(
+            table
+                .entries
+                .iter()
+                .zip(&kept)
+                .all(|(&(f, v), &(k, w))| f == k as u32 && v == w)
+        );
         let mut counted = vec![0u32; table.starts.len()];
         for &(k, _) in &kept {
             counted[(k >> 32) as usize + 1] += 1;
