@@ -74,72 +74,31 @@ impl KeyTable {
         let bucket_of = |hash: u64| (hash >> (64 - bits)) as usize;
         // What is kept of a hash besides its bucket.
         let fingerprint_of = |hash: u64| (hash >> (32 - bits)) as u32;
-        // A counting sort on the bucket (one pass to count, one to place:
-        // a comparison sort of the 16-byte pairs was most of the index
-        // stage's table building), then each bucket's handful of entries
-        // sorted on its own.
-        let mut starts = vec![0u32; buckets + 1];
-        for &(hash, _) in &entries {
-            starts[bucket_of(hash) + 1] += 1;
-        }
+        // Sorted by bucket, then (fingerprint, value) within it (a
+        // comparison sort of the 16-byte pairs was most of the index
+        // stage's table building).
+        let (mut sorted, mut starts) = crate::parallel::bucket_sort(
+            entries,
+            buckets,
+            |&(hash, _)| bucket_of(hash),
+            |&(hash, value)| (fingerprint_of(hash), value),
+        );
+        // Duplicates dropped, bucket by bucket (an equal pair in the next
+        // bucket is another hash).
+        let mut write = 0usize;
         for bucket in 0..buckets {
-            starts[bucket + 1] += starts[bucket];
-        }
-        let mut next = starts.clone();
-        let mut sorted = vec![(0u32, 0u32); entries.len()];
-        for &(hash, value) in &entries {
-            let at = &mut next[bucket_of(hash)];
-            sorted[*at as usize] = (fingerprint_of(hash), value);
-            *at += 1;
-        }
-        drop(entries);
-        // Each bucket in (fingerprint, value) order, its duplicates moved
-        // past its kept entries, whose count replaces `next`'s; in
-        // parallel runs of buckets.
-        const RUN: usize = 1 << 14;
-        // (first bucket, its entries, its kept counts) of each run.
-        type Run<'t> = (usize, &'t mut [(u32, u32)], &'t mut [u32]);
-        let mut runs: Vec<Run<'_>> = Vec::new();
-        let (mut rest, mut kept_rest) = (sorted.as_mut_slice(), &mut next[..buckets]);
-        for first in (0..buckets).step_by(RUN) {
-            let last = (first + RUN).min(buckets);
-            let length = (starts[last] - starts[first]) as usize;
-            let (run, after) = rest.split_at_mut(length);
-            let (kept, kept_after) = kept_rest.split_at_mut(last - first);
-            runs.push((first, run, kept));
-            (rest, kept_rest) = (after, kept_after);
-        }
-        runs.into_par_iter().for_each(|(first, run, kept)| {
-            let base = starts[first] as usize;
-            for (offset, kept) in kept.iter_mut().enumerate() {
-                let bucket = first + offset;
-                let entries =
-                    &mut run[starts[bucket] as usize - base..starts[bucket + 1] as usize - base];
-                entries.sort_unstable();
-                let mut unique = 0;
-                for at in 0..entries.len() {
-                    if at == 0 || entries[at] != entries[unique - 1] {
-                        entries[unique] = entries[at];
-                        unique += 1;
-                    }
+            let (from, to) = (starts[bucket] as usize, starts[bucket + 1] as usize);
+            let first = write;
+            starts[bucket] = write as u32;
+            for read in from..to {
+                if write == first || sorted[write - 1] != sorted[read] {
+                    sorted[write] = sorted[read];
+                    write += 1;
                 }
-                *kept = unique as u32;
             }
-        });
-        let kept_total: usize = next[..buckets].iter().map(|&k| k as usize).sum();
-        if kept_total < sorted.len() {
-            // Duplicates went: each bucket's kept entries moved down.
-            let mut write = 0usize;
-            for bucket in 0..buckets {
-                let from = starts[bucket] as usize;
-                let kept = next[bucket] as usize;
-                sorted.copy_within(from..from + kept, write);
-                starts[bucket] = write as u32;
-                write += kept;
-            }
-            starts[buckets] = write as u32;
-            sorted.truncate(write);
         }
+        starts[buckets] = write as u32;
+        sorted.truncate(write);
         KeyTable {
             entries: sorted,
             starts,

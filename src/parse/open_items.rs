@@ -41,7 +41,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<OpenItem>, ParseError> {
     // same id, and the earliest such line is named. Sorting 64-bit keys
     // beats sorting by the ids themselves (two million string comparisons
     // through an index, a cache miss each).
-    let mut hashed: Vec<(u64, u32)> = items
+    let hashed: Vec<(u64, u32)> = items
         .par_iter()
         .enumerate()
         .map(|(at, item)| {
@@ -50,7 +50,14 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<OpenItem>, ParseError> {
             (hasher.finish(), at as u32)
         })
         .collect();
-    hashed.par_sort_unstable();
+    // Sorted on the hashes' top bits first (four to eight a bucket).
+    let bits = (usize::BITS - (hashed.len() / 8).max(256).leading_zeros()).clamp(8, 28);
+    let (hashed, _) = crate::parallel::bucket_sort(
+        hashed,
+        1 << bits,
+        |&(hash, _)| (hash >> (64 - bits)) as usize,
+        |&pair| pair,
+    );
     let repeat = hashed
         .par_chunk_by(|a, b| a.0 == b.0)
         .filter(|same_hash| same_hash.len() > 1)
