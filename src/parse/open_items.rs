@@ -188,6 +188,52 @@ mod tests {
         }
     }
 
+    /// Parts with no quote and no CR are cut by line and comma: errors in
+    /// a later part, a short row and blank lines are located as the `csv`
+    /// reader locates them.
+    #[test]
+    fn plain_parts_keep_their_line_numbers() {
+        let mut text = REQUIRED.join(",") + "\n";
+        let rows = 150_000;
+        for i in 0..rows {
+            text.push_str(&format!(
+                "FA-{i:07},C{},Martin SARL,2026-01-05,2026-02-04,EUR,100.00,100.00\n",
+                i % 97
+            ));
+        }
+        assert!(text.len() > 2 * crate::parse::csv_table::PART_BYTES);
+        let items = parse("plain.csv", text.as_bytes()).expect("parses");
+        assert_eq!(items.len(), rows);
+        let row = format!("FA-0120432,C{},Martin SARL,", 120_432 % 97);
+        let bad = text.replace(&format!("{row}2026-01-05"), &format!("{row}2026-13-05"));
+        let error = parse("plain.csv", bad.as_bytes()).expect_err("bad date");
+        assert_eq!(
+            error.location,
+            Location::LineField {
+                line: 2 + 120_432,
+                field: "issue_date".into()
+            }
+        );
+        let short = text.replace(&format!("{row}2026-01-05,"), &row);
+        let error = parse("plain.csv", short.as_bytes()).expect_err("short row");
+        assert_eq!(error.location, Location::Line(2 + 120_432));
+        assert_eq!(error.message, "expected 8 fields like the header, found 7");
+        // Two blank lines before the row: the reader's position is the
+        // line after the previous row.
+        let blank = text.replace(
+            &format!("\n{row}2026-01-05"),
+            &format!("\n\n\n{row}2026-13-05"),
+        );
+        let error = parse("plain.csv", blank.as_bytes()).expect_err("bad date");
+        assert_eq!(
+            error.location,
+            Location::LineField {
+                line: 2 + 120_432,
+                field: "issue_date".into()
+            }
+        );
+    }
+
     /// A file larger than `PART_BYTES` is read in parts: errors still name
     /// the file's own line, across parts and quoted line breaks.
     #[test]
