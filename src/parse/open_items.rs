@@ -188,20 +188,28 @@ mod tests {
         }
     }
 
+    /// An open-items file of `rows` rows, over two parts long, row `i`'s
+    /// customer name `name(i)` as written.
+    fn items_file(rows: usize, name: impl Fn(usize) -> &'static str) -> String {
+        let mut text = REQUIRED.join(",") + "\n";
+        for i in 0..rows {
+            text.push_str(&format!(
+                "FA-{i:07},C{},{},2026-01-05,2026-02-04,EUR,100.00,100.00\n",
+                i % 97,
+                name(i)
+            ));
+        }
+        assert!(text.len() > 2 * crate::parse::csv_table::PART_BYTES);
+        text
+    }
+
     /// Parts with no quote and no CR are cut by line and comma: errors in
     /// a later part, a short row and blank lines are located as the `csv`
     /// reader locates them.
     #[test]
     fn plain_parts_keep_their_line_numbers() {
-        let mut text = REQUIRED.join(",") + "\n";
         let rows = 150_000;
-        for i in 0..rows {
-            text.push_str(&format!(
-                "FA-{i:07},C{},Martin SARL,2026-01-05,2026-02-04,EUR,100.00,100.00\n",
-                i % 97
-            ));
-        }
-        assert!(text.len() > 2 * crate::parse::csv_table::PART_BYTES);
+        let text = items_file(rows, |_| "Martin SARL");
         let items = parse("plain.csv", text.as_bytes()).expect("parses");
         assert_eq!(items.len(), rows);
         let row = format!("FA-0120432,C{},Martin SARL,", 120_432 % 97);
@@ -238,21 +246,15 @@ mod tests {
     /// the file's own line, across parts and quoted line breaks.
     #[test]
     fn large_files_read_in_parts_keep_their_line_numbers() {
-        let mut text = REQUIRED.join(",") + "\n";
         let rows = 150_000;
-        for i in 0..rows {
-            // Every 1000th name holds a quoted line break: two physical lines.
-            let name = if i % 1000 == 0 {
+        // Every 1000th name holds a quoted line break: two physical lines.
+        let text = items_file(rows, |i| {
+            if i % 1000 == 0 {
                 "\"Martin\nSARL\""
             } else {
                 "Martin SARL"
-            };
-            text.push_str(&format!(
-                "FA-{i:07},C{},{name},2026-01-05,2026-02-04,EUR,100.00,100.00\n",
-                i % 97
-            ));
-        }
-        assert!(text.len() > 2 * crate::parse::csv_table::PART_BYTES);
+            }
+        });
         let items = parse("big.csv", text.as_bytes()).expect("parses");
         assert_eq!(items.len(), rows);
         assert_eq!(items[120_432].invoice_id, "FA-0120432");
