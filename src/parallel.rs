@@ -4,6 +4,13 @@ use std::cmp::Ordering;
 
 use rayon::prelude::*;
 
+/// Bits of a hash that bucket `count` entries four to eight a bucket (at
+/// least 2^9 buckets, at most 2^28), for `bucket_sort` and tables built
+/// with it.
+pub fn bucket_bits(count: usize) -> u32 {
+    (usize::BITS - (count / 8).max(256).leading_zeros()).clamp(8, 28)
+}
+
 /// `values` sorted into `buckets` buckets by `bucket_of` (which must not
 /// decrease as values increase), each value turned into its `place`d form;
 /// each bucket then sorted on its own, in parallel runs of buckets.
@@ -22,7 +29,10 @@ pub fn bucket_sort<S, T>(
 where
     T: Ord + Copy + Default + Send,
 {
-    assert!(u32::try_from(values.len()).is_ok(), "at most 2^32 values");
+    assert!(
+        u32::try_from(values.len()).is_ok(),
+        "fewer than 2^32 values"
+    );
     let mut starts = vec![0u32; buckets + 1];
     for value in &values {
         starts[bucket_of(value) + 1] += 1;

@@ -67,9 +67,8 @@ pub struct KeyTable {
 
 impl KeyTable {
     pub fn build(entries: Vec<(u64, u32)>) -> KeyTable {
-        // Four to eight entries per bucket (counted before duplicates go),
-        // at least 2^9 buckets.
-        let bits = (usize::BITS - (entries.len() / 8).max(256).leading_zeros()).clamp(8, 28);
+        // Counted before duplicates go.
+        let bits = crate::parallel::bucket_bits(entries.len());
         let buckets = 1usize << bits;
         let bucket_of = |hash: u64| (hash >> (64 - bits)) as usize;
         // What is kept of a hash besides its bucket.

@@ -50,8 +50,8 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<OpenItem>, ParseError> {
             (hasher.finish(), at as u32)
         })
         .collect();
-    // Sorted on the hashes' top bits first (four to eight a bucket).
-    let bits = (usize::BITS - (hashed.len() / 8).max(256).leading_zeros()).clamp(8, 28);
+    // Sorted on the hashes' top bits first.
+    let bits = crate::parallel::bucket_bits(hashed.len());
     let (hashed, _) = crate::parallel::bucket_sort(
         hashed,
         1 << bits,

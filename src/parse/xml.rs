@@ -242,8 +242,8 @@ impl<'a> Cursor<'a> {
             )));
         }
         // The local name: after the first ':' (as `local_name()` cuts it,
-        // without its generic char search, a tenth of a CAMT file's
-        // parsing was spent there).
+        // without its generic char search: 95 M of a CAMT parse's 1.89 G
+        // instructions on 100k lines).
         let raw = start.name().into_inner();
         let local = raw
             .bytes()
