@@ -99,7 +99,7 @@ where
 
 /// `values` cut at `bounds` (rising, from 0) into disjoint parts, the
 /// values from the last bound on left out.
-fn split_by<'v, T>(mut values: &'v mut [T], bounds: &[usize]) -> Vec<&'v mut [T]> {
+pub fn split_by<'v, T>(mut values: &'v mut [T], bounds: &[usize]) -> Vec<&'v mut [T]> {
     let mut parts = Vec::with_capacity(bounds.len().saturating_sub(1));
     for pair in bounds.windows(2) {
         let (part, rest) = values.split_at_mut(pair[1] - pair[0]);

@@ -376,7 +376,7 @@ pub struct Index {
     pub name_words: IndexMap<String, Vec<u32>>,
     pub name_entries: Vec<NameEntry>,
     /// Customer → its items, oldest due date first.
-    pub customer_items: Vec<Vec<u32>>,
+    pub customer_items: Lists,
     /// Item → customer index.
     pub item_customer: Vec<u32>,
     /// Open amount in cents → items, for suggestions only (amount alone
@@ -394,13 +394,30 @@ pub fn cents(amount: Decimal) -> Option<i64> {
     }
 }
 
+/// Lists of numbers, one after another in one vector (list `n`:
+/// `values[starts[n]..starts[n + 1]]`): the customers' items, where a
+/// vector each was a third of a million allocations.
+#[derive(Debug, Default)]
+pub struct Lists {
+    starts: Vec<u32>,
+    values: Vec<u32>,
+}
+
+impl std::ops::Index<usize> for Lists {
+    type Output = [u32];
+
+    fn index(&self, list: usize) -> &[u32] {
+        &self.values[self.starts[list] as usize..self.starts[list + 1] as usize]
+    }
+}
+
 /// What `Index::build` makes of the customers, beside the key tables.
 struct CustomerPart {
     customer_ids: IndexMap<String, u32>,
     customer_names: Vec<String>,
     ibans: IndexMap<String, Vec<u32>>,
     item_customer: Vec<u32>,
-    customer_items: Vec<Vec<u32>>,
+    customer_items: Lists,
     name_entries: Vec<NameEntry>,
     names: IndexMap<String, Vec<u32>>,
     name_words: IndexMap<String, Vec<u32>>,
@@ -484,31 +501,39 @@ impl Index {
                 // invoice number: room counted first (no vector grown by
                 // doubling), the dates packed into one key per item (a
                 // comparison reads eight bytes, not two items of 160).
-                let mut counts = vec![0u32; customer_names.len()];
+                let mut starts = vec![0u32; customer_names.len() + 1];
                 for &c in &item_customer {
-                    counts[c as usize] += 1;
+                    starts[c as usize + 1] += 1;
                 }
-                let mut customer_items: Vec<Vec<u32>> = counts
-                    .iter()
-                    .map(|&n| Vec::with_capacity(n as usize))
-                    .collect();
+                for c in 0..customer_names.len() {
+                    starts[c + 1] += starts[c];
+                }
+                let mut next = starts.clone();
+                let mut values = vec![0u32; items.len()];
                 for (i, &c) in item_customer.iter().enumerate() {
-                    customer_items[c as usize].push(i as u32);
+                    let at = &mut next[c as usize];
+                    values[*at as usize] = i as u32;
+                    *at += 1;
                 }
+                drop(next);
                 let day = |date: NaiveDate| u64::from(date.num_days_from_ce() as u32 ^ 0x8000_0000);
                 let dates: Vec<u64> = items
                     .par_iter()
                     .map(|i| day(i.due_date) << 32 | day(i.issue_date))
                     .collect();
-                customer_items.par_iter_mut().for_each(|list| {
-                    list.sort_by(|&a, &b| {
-                        dates[a as usize].cmp(&dates[b as usize]).then_with(|| {
-                            items[a as usize]
-                                .invoice_id
-                                .cmp(&items[b as usize].invoice_id)
+                let bounds: Vec<usize> = starts.iter().map(|&s| s as usize).collect();
+                crate::parallel::split_by(&mut values, &bounds)
+                    .into_par_iter()
+                    .for_each(|list| {
+                        list.sort_by(|&a, &b| {
+                            dates[a as usize].cmp(&dates[b as usize]).then_with(|| {
+                                items[a as usize]
+                                    .invoice_id
+                                    .cmp(&items[b as usize].invoice_id)
+                            })
                         })
-                    })
-                });
+                    });
+                let customer_items = Lists { starts, values };
                 let name_entries: Vec<NameEntry> = name_sources
                     .par_iter()
                     .map(|(customer, name)| NameEntry {
