@@ -10,10 +10,9 @@
 //! (signed like the line) equals the line amount.
 //! Invariant: an open amount only moves toward zero, never past it.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rust_decimal::Decimal;
 
@@ -80,11 +79,7 @@ pub struct Book<'a> {
     changed: Vec<u32>,
     /// Set when a decision reads an item of another group: a grouping bug,
     /// reported by `commit` as an internal error.
-    foreign: AtomicBool,
-    /// Whether reads or changes are being recorded (`Track`).
-    track: Track,
-    /// The state changed since `take_changed_keys`, as keys (`Track::Changes`).
-    changed_keys: Vec<u32>,
+    foreign: Cell<bool>,
     advices_used: IndexSet,
     settlements_used: IndexSet,
     learned_ibans: HashMap<String, u32>,
@@ -94,73 +89,6 @@ pub struct Book<'a> {
     /// What each receipt a return is tied to settled (line index -> item,
     /// amount), recorded by `note_receipt` for those lines only.
     receipts: HashMap<u32, Vec<(u32, Decimal)>>,
-}
-
-/// What a book records, for lines decided ahead of their turn (`run`): a
-/// decision taken on the book as it was is kept if nothing it read was
-/// changed by the lines committed before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Track {
-    Off,
-    /// The keys of what each decision reads (per thread, see `reading`).
-    Reads,
-    /// The keys of what each commit changes (`take_changed_keys`).
-    Changes,
-}
-
-thread_local! {
-    /// The reads of the decision running on this thread (`Book::reading`).
-    static READS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A piece of a book's state as one number: its kind in the top three
-/// bits, its index below (an IBAN: a hash of it). Indices too large for 29
-/// bits share keys: two pieces then look like one, which only ever makes a
-/// decision be taken again.
-pub fn key(kind: u32, index: u32) -> u32 {
-    kind << KEY_BITS | (index & KEY_MASK)
-}
-
-const KEY_BITS: u32 = 29;
-const KEY_MASK: u32 = (1 << KEY_BITS) - 1;
-const ITEM: u32 = 0;
-const CUSTOMER: u32 = 1;
-const ADVICE: u32 = 2;
-const SETTLEMENT: u32 = 3;
-const IBAN: u32 = 4;
-const RECEIPT: u32 = 5;
-/// IBAN keys in 2^20 values: hashes that collide only cost a decision
-/// taken again.
-const IBAN_MASK: u32 = (1 << 20) - 1;
-
-fn iban_key(iban: &str) -> u32 {
-    let hash = BuildHasherDefault::<IndexHasher>::default().hash_one(iban);
-    key(IBAN, hash as u32 & IBAN_MASK)
-}
-
-/// A set of keys (`key`): one bit per possible key of each kind, grown as
-/// keys come.
-#[derive(Default)]
-pub struct KeySet {
-    bits: [Vec<u64>; 8],
-}
-
-impl KeySet {
-    pub fn insert(&mut self, key: u32) {
-        let (kind, index) = ((key >> KEY_BITS) as usize, (key & KEY_MASK) as usize);
-        let words = &mut self.bits[kind];
-        if words.len() <= index / 64 {
-            words.resize(index / 64 + 1, 0);
-        }
-        words[index / 64] |= 1 << (index % 64);
-    }
-
-    pub fn contains(&self, key: u32) -> bool {
-        let (kind, index) = ((key >> KEY_BITS) as usize, (key & KEY_MASK) as usize);
-        self.bits[kind]
-            .get(index / 64)
-            .is_some_and(|word| word & (1 << (index % 64)) != 0)
-    }
 }
 
 /// Which group's book holds each item, and at which slot: items of the
@@ -196,9 +124,7 @@ impl<'a> Book<'a> {
             group,
             open: vec![None; size],
             changed: Vec::new(),
-            foreign: AtomicBool::new(false),
-            track: Track::Off,
-            changed_keys: Vec::new(),
+            foreign: Cell::new(false),
             advices_used: IndexSet::default(),
             settlements_used: IndexSet::default(),
             learned_ibans: HashMap::new(),
@@ -217,7 +143,6 @@ impl<'a> Book<'a> {
             .filter_map(|p| p.item.map(|item| (item, p.amount)))
             .collect();
         self.receipts.insert(at, settled);
-        self.changed(key(RECEIPT, at));
     }
 
     /// Records that a return took `amount` back from what the receipt at
@@ -225,14 +150,12 @@ impl<'a> Book<'a> {
     /// finds only the rest.
     pub fn take_receipt(&mut self, at: u32, item: u32, amount: Decimal) {
         self.receipts.entry(at).or_default().push((item, -amount));
-        self.changed(key(RECEIPT, at));
     }
 
     /// What the receipt at line `at` settled on `item` and no return has
     /// taken back yet (zero when it settled nothing there, or is not
     /// decided yet).
     pub fn receipt_settled(&self, at: u32, item: u32) -> Decimal {
-        self.read(key(RECEIPT, at));
         self.receipts
             .get(&at)
             .into_iter()
@@ -252,7 +175,7 @@ impl<'a> Book<'a> {
                 Some(slots.slot[item as usize] as usize)
             }
             Some(_) => {
-                self.foreign.store(true, Ordering::Relaxed);
+                self.foreign.set(true);
                 None
             }
         }
@@ -260,7 +183,6 @@ impl<'a> Book<'a> {
 
     #[inline]
     pub fn open(&self, item: u32) -> Decimal {
-        self.read(key(ITEM, item));
         match self.slot(item).and_then(|slot| self.open[slot]) {
             Some(open) => open,
             None => self.base[item as usize].open_amount,
@@ -269,68 +191,27 @@ impl<'a> Book<'a> {
 
     /// Whether a line of this run applied an amount to the item.
     pub fn settled_in_run(&self, item: u32) -> bool {
-        self.read(key(ITEM, item));
         self.slot(item)
             .is_some_and(|slot| self.open[slot].is_some())
     }
 
     pub fn advice_used(&self, advice: u32) -> bool {
-        self.read(key(ADVICE, advice));
         self.advices_used.contains(&advice)
     }
 
     /// Whether an earlier line settled this payout.
     pub fn settlement_used(&self, settlement: u32) -> bool {
-        self.read(key(SETTLEMENT, settlement));
         self.settlements_used.contains(&settlement)
     }
 
     pub fn learned_iban(&self, iban: &str) -> Option<u32> {
-        self.read(iban_key(iban));
         self.learned_ibans.get(iban).copied()
     }
 
     /// Whether a line of this run already settled this customer's invoices
     /// with exactly `amount`.
     pub fn paid_in_run(&self, customer: u32, amount: Decimal) -> bool {
-        self.read(key(CUSTOMER, customer));
         self.paid_in_run.contains(&(customer, amount.normalize()))
-    }
-
-    /// Records reads (`reading`), then changes (`take_changed_keys`), or
-    /// neither.
-    pub fn track(&mut self, track: Track) {
-        self.track = track;
-        self.changed_keys.clear();
-    }
-
-    /// Runs `decide` (a closure that reads this book) and appends the keys
-    /// of the state it read to `reads` (the book must track reads).
-    pub fn reading<R>(&self, decide: impl FnOnce() -> R, reads: &mut Vec<u32>) -> R {
-        READS.with_borrow_mut(Vec::clear);
-        let result = decide();
-        READS.with_borrow_mut(|read| reads.append(read));
-        result
-    }
-
-    /// The keys of the state changed since the last call (the book must
-    /// track changes).
-    pub fn take_changed_keys(&mut self) -> std::vec::Drain<'_, u32> {
-        self.changed_keys.drain(..)
-    }
-
-    #[inline]
-    fn read(&self, key: u32) {
-        if self.track == Track::Reads {
-            READS.with_borrow_mut(|reads| reads.push(key));
-        }
-    }
-
-    #[inline]
-    fn changed(&mut self, key: u32) {
-        if self.track == Track::Changes {
-            self.changed_keys.push(key);
-        }
     }
 
     /// The open amounts this book changed.
@@ -426,7 +307,7 @@ impl<'a> Book<'a> {
                 )));
             }
         }
-        if self.foreign.load(Ordering::Relaxed) {
+        if self.foreign.get() {
             return Err(fail(
                 "the decision read an item outside its group of lines".into(),
             ));
@@ -440,27 +321,22 @@ impl<'a> Book<'a> {
                 self.changed.push(item);
             }
             self.open[slot] = Some(after);
-            self.changed(key(ITEM, item));
         }
         if let Some(advice) = outcome.advice_used {
             self.advices_used.insert(advice);
-            self.changed(key(ADVICE, advice));
         }
         if let Some(settlement) = outcome.settlement_used {
             self.settlements_used.insert(settlement);
-            self.changed(key(SETTLEMENT, settlement));
         }
         if let Some((customer, _)) = outcome.customer
             && !per_item.is_empty()
         {
             self.paid_in_run.insert((customer, line.amount.normalize()));
-            self.changed(key(CUSTOMER, customer));
         }
         // An IBAN is learned only from a line that settled something.
         if let Some((iban, customer)) = outcome.learn_iban.as_ref().filter(|_| !per_item.is_empty())
         {
             self.learned_ibans.entry(iban.clone()).or_insert(*customer);
-            self.changed(iban_key(iban));
         }
         // A return reopens: it settles nothing, so takes no lettrage code.
         Ok(per_item.iter().any(|(_, amount)| amount.is_sign_positive()))
@@ -514,130 +390,6 @@ mod tests {
             rule,
             confidence: 900,
         }
-    }
-
-    /// Deciding ahead (`run`) rests on this: every way a decision reads the
-    /// book records a key, and every change a commit makes records the key
-    /// the matching read records.
-    #[test]
-    fn reads_and_changes_are_recorded_under_the_same_keys() {
-        let items = [item("FA-1", "EUR", 10_000), item("FA-2", "EUR", 5_000)];
-        let iban = "FR7630006000011234567890189";
-        let mut book = Book::new(&items);
-        book.track(Track::Reads);
-        fn reads_of(book: &Book, ask: &dyn Fn(&Book)) -> Vec<u32> {
-            let mut reads = Vec::new();
-            book.reading(|| ask(book), &mut reads);
-            reads
-        }
-        assert_eq!(
-            reads_of(&book, &|b| {
-                b.open(1);
-            }),
-            [key(ITEM, 1)]
-        );
-        assert_eq!(
-            reads_of(&book, &|b| {
-                b.settled_in_run(0);
-            }),
-            [key(ITEM, 0)]
-        );
-        assert_eq!(
-            reads_of(&book, &|b| {
-                b.advice_used(3);
-            }),
-            [key(ADVICE, 3)]
-        );
-        assert_eq!(
-            reads_of(&book, &|b| {
-                b.settlement_used(4);
-            }),
-            [key(SETTLEMENT, 4)]
-        );
-        assert_eq!(
-            reads_of(&book, &|b| {
-                b.learned_iban(iban);
-            }),
-            [iban_key(iban)]
-        );
-        assert_eq!(
-            reads_of(&book, &|b| {
-                b.paid_in_run(5, Decimal::ONE);
-            }),
-            [key(CUSTOMER, 5)]
-        );
-        assert_eq!(
-            reads_of(&book, &|b| {
-                b.receipt_settled(6, 0);
-            }),
-            [key(RECEIPT, 6)]
-        );
-        // Nothing recorded when the book does not track reads.
-        book.track(Track::Off);
-        assert!(
-            reads_of(&book, &|b| {
-                b.open(1);
-            })
-            .is_empty()
-        );
-
-        book.track(Track::Changes);
-        let line = Line {
-            line_id: "L1".into(),
-            amount: Decimal::new(10_000, 2),
-            currency: "EUR".into(),
-            ..Line::default()
-        };
-        let outcome = Outcome {
-            proposals: vec![row(Some(0), Kind::Invoice, 10_000, "invoice_number")],
-            rule: "invoice_number",
-            advice_used: Some(3),
-            settlement_used: Some(4),
-            learn_iban: Some((iban.to_string(), 5)),
-            customer: Some((5, "iban")),
-            ..Outcome::default()
-        };
-        book.commit(&line, &outcome).expect("commits");
-        book.note_receipt(6, &outcome);
-        book.take_receipt(7, 0, Decimal::ONE);
-        let mut changed: Vec<u32> = book.take_changed_keys().collect();
-        changed.sort_unstable();
-        let mut expected = vec![
-            key(ITEM, 0),
-            key(ADVICE, 3),
-            key(SETTLEMENT, 4),
-            iban_key(iban),
-            key(CUSTOMER, 5),
-            key(RECEIPT, 6),
-            key(RECEIPT, 7),
-        ];
-        expected.sort_unstable();
-        assert_eq!(changed, expected);
-        assert_eq!(book.take_changed_keys().count(), 0);
-    }
-
-    /// Keys of every kind, and indices beyond the bits a kind has.
-    #[test]
-    fn a_key_set_holds_what_was_inserted() {
-        let mut set = KeySet::default();
-        let keys = [
-            key(ITEM, 0),
-            key(ITEM, 70),
-            key(RECEIPT, 5),
-            key(IBAN, 1 << 19),
-        ];
-        for &k in &keys {
-            set.insert(k);
-        }
-        for &k in &keys {
-            assert!(set.contains(k));
-        }
-        assert!(!set.contains(key(ITEM, 1)));
-        assert!(!set.contains(key(CUSTOMER, 0)));
-        assert!(!set.contains(key(ITEM, 1 << 20)));
-        // Indices of 29 bits or more share keys (only ever a decision
-        // taken again).
-        assert_eq!(key(ITEM, 1 << 29), key(ITEM, 0));
     }
 
     /// Invoice rows in another currency than the line's come only from a

@@ -563,15 +563,6 @@ impl<'a, T> Places<'a, T> {
         self.positions
     }
 
-    /// The value at the group's next position (what `put` will replace).
-    /// Panics beyond the group's last position.
-    pub fn next_mut(&mut self) -> &mut T {
-        let at = self.positions[self.next];
-        // SAFETY: as for `put`; the borrow of `self` keeps the reference
-        // from outliving this group's hold on the place.
-        unsafe { &mut *self.base.0.add(at) }
-    }
-
     /// Puts `value` at the group's next position (the old value dropped).
     /// Panics beyond the group's last position.
     pub fn put(&mut self, value: T) {

@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-use crate::apply::{Book, IndexMap, InvariantError, KeySet, NO_GROUP, Slots, Track, lettrage_code};
+use crate::apply::{Book, IndexMap, InvariantError, NO_GROUP, Slots, lettrage_code};
 use crate::config::Config;
 use crate::matching::decide::{Kind, Outcome, decide};
 use crate::matching::evidence::{Context, Evidence, Scratch, gather_with};
@@ -26,7 +26,6 @@ use crate::matching::index::Index;
 use crate::matching::settlement::SettlementIndex;
 use crate::matching::{Line, lines_into};
 use crate::model::{Customer, OpenItem, RemittanceAdvice, Settlement, Statement, Text};
-use crate::parallel::Places;
 
 /// Everything a run reads, already parsed.
 pub struct RunInputs {
@@ -90,23 +89,13 @@ pub fn run_marked(
     inputs: RunInputs,
     mark: &mut dyn FnMut(&'static str),
 ) -> Result<RunResult, InvariantError> {
-    run_with(inputs, mark, false, AHEAD_MIN)
+    run_with(inputs, mark, false)
 }
 
 /// `run` with every line in one group, decided strictly one after another:
 /// the reference the grouped, parallel run must equal (tested).
 pub fn run_in_one_group(inputs: RunInputs) -> Result<RunResult, InvariantError> {
-    run_with(inputs, &mut |_| {}, true, usize::MAX)
-}
-
-/// `run`, deciding ahead (see `run_with`) every group of `ahead_min` lines
-/// or more: for the tests, which need large groups on small data.
-#[doc(hidden)]
-pub fn run_deciding_ahead(
-    inputs: RunInputs,
-    ahead_min: usize,
-) -> Result<RunResult, InvariantError> {
-    run_with(inputs, &mut |_| {}, false, ahead_min)
+    run_with(inputs, &mut |_| {}, true)
 }
 
 /// Open items in the run's canonical order (invoice id, customer id, due
@@ -136,16 +125,10 @@ pub fn in_canonical_order(mut items: Vec<OpenItem>) -> Vec<OpenItem> {
     items
 }
 
-/// Groups of this many lines or more are decided ahead (`run_with`), in
-/// pieces of `AHEAD_PIECE` lines.
-const AHEAD_MIN: usize = 8_192;
-const AHEAD_PIECE: usize = 256;
-
 fn run_with(
     inputs: RunInputs,
     mark: &mut dyn FnMut(&'static str),
     one_group: bool,
-    ahead_min: usize,
 ) -> Result<RunResult, InvariantError> {
     let RunInputs {
         mut lines,
@@ -240,143 +223,44 @@ fn run_with(
         .into_par_iter()
         .map(|_| Decision::default())
         .collect();
-    let decide_one = |at: usize, book: &Book| {
-        let mut outcome = decide(&lines[at], &evidence[at], &cx, book);
-        outcome.shrink();
-        outcome
-    };
-    let commit = |at: usize,
-                  outcome: Outcome,
-                  book: &mut Book,
-                  places: &mut Places<'_, Decision>|
-     -> Result<(), InvariantError> {
-        let line = &lines[at];
-        let settled = book.commit(line, &outcome).map_err(|mut error| {
-            error.message = format!(
-                "{} (rule {}: {})",
-                error.message,
-                outcome.rule,
-                outcome.notes_text(line, &evidence[at], &items, "; ")
-            );
-            error
-        })?;
-        if receipts.binary_search(&(at as u32)).is_ok() {
-            book.note_receipt(at as u32, &outcome);
-        }
-        if let Some(receipt) = evidence[at].receipt {
-            for row in outcome
-                .proposals
-                .iter()
-                .filter(|p| p.amount.is_sign_negative())
-            {
-                if let (Kind::Invoice, Some(item)) = (row.kind, row.item) {
-                    book.take_receipt(receipt, item, -row.amount);
-                }
-            }
-        }
-        places.put(Decision {
-            outcome,
-            settled,
-            lettrage: None,
-        });
-        Ok(())
-    };
-    // A large group (payouts join hundreds of customers into one) would
-    // keep one core busy long after the other is done. Its lines are first
-    // decided all in parallel, in place, on the group's book as it starts,
-    // each decision's reads recorded (`Track::Reads`); the group then
-    // commits them in line order, and takes a decision again, on the book as
-    // it is by then, only when a line before it changed something it read.
-    // Either way a line gets the decision that one pass in order gives it.
-    let group_book = |number: usize| match &slots {
-        Some(slots) => Book::for_group(&items, slots, number as u32),
-        None => Book::new(&items),
-    };
-    let large: Vec<usize> = if slots.is_some() && rayon::current_num_threads() > 1 {
-        (0..groups.len())
-            .filter(|&number| groups[number].len() >= ahead_min)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut books: Vec<Book> = large
-        .iter()
-        .map(|&number| {
-            let mut book = group_book(number);
-            book.track(Track::Reads);
-            book
-        })
-        .collect();
-    // The large groups' lines in pieces (`piece_of[p]`: the large group of
-    // piece `p`); per piece, the keys its lines read (its k-th line's:
-    // `reads[ends[k - 1]..ends[k]]`).
-    let (pieces, piece_of): (Vec<Vec<usize>>, Vec<usize>) = large
-        .iter()
-        .enumerate()
-        .flat_map(|(k, &number)| {
-            groups[number]
-                .chunks(AHEAD_PIECE)
-                .map(move |piece| (piece.to_vec(), k))
-        })
-        .unzip();
-    let ahead: Vec<(Vec<u32>, Vec<u32>)> =
-        crate::parallel::scatter_groups(&mut decisions, &pieces, |number, places| {
-            let book = &books[piece_of[number]];
-            let mut reads = Vec::new();
-            let mut ends = Vec::with_capacity(places.positions().len());
-            for &at in places.positions() {
-                let outcome = book.reading(|| decide_one(at, book), &mut reads);
-                ends.push(reads.len() as u32);
-                places.put(Decision {
-                    outcome,
-                    settled: false,
-                    lettrage: None,
-                });
-            }
-            (reads, ends)
-        });
-    drop(pieces);
-    for book in &mut books {
-        book.track(Track::Changes);
-    }
-    let books: Vec<std::sync::Mutex<Option<Book>>> = books
-        .into_iter()
-        .map(|book| std::sync::Mutex::new(Some(book)))
-        .collect();
     let decided: Vec<Result<Vec<(u32, Decimal)>, InvariantError>> =
         crate::parallel::scatter_groups(&mut decisions, &groups, |number, places| {
-            let Ok(k) = large.binary_search(&number) else {
-                let mut book = group_book(number);
-                for &at in places.positions() {
-                    let outcome = decide_one(at, &book);
-                    commit(at, outcome, &mut book, places)?;
-                }
-                return Ok(book.changes().collect());
+            let mut book = match &slots {
+                Some(slots) => Book::for_group(&items, slots, number as u32),
+                None => Book::new(&items),
             };
-            let mut book = books[k]
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .take()
-                .expect("each large group's book taken once");
-            let first = piece_of.partition_point(|&group| group < k);
-            let mut changed = KeySet::default();
-            let positions = places.positions();
-            for (piece, (reads, ends)) in positions.chunks(AHEAD_PIECE).zip(&ahead[first..]) {
-                let mut from = 0;
-                for (&at, &end) in piece.iter().zip(ends) {
-                    let read = &reads[from..end as usize];
-                    from = end as usize;
-                    let taken = std::mem::take(&mut places.next_mut().outcome);
-                    let outcome = if read.iter().any(|&key| changed.contains(key)) {
-                        decide_one(at, &book)
-                    } else {
-                        taken
-                    };
-                    commit(at, outcome, &mut book, places)?;
-                    for key in book.take_changed_keys() {
-                        changed.insert(key);
+            for &at in places.positions() {
+                let line = &lines[at];
+                let mut outcome = decide(line, &evidence[at], &cx, &book);
+                outcome.shrink();
+                let settled = book.commit(line, &outcome).map_err(|mut error| {
+                    error.message = format!(
+                        "{} (rule {}: {})",
+                        error.message,
+                        outcome.rule,
+                        outcome.notes_text(line, &evidence[at], &items, "; ")
+                    );
+                    error
+                })?;
+                if receipts.binary_search(&(at as u32)).is_ok() {
+                    book.note_receipt(at as u32, &outcome);
+                }
+                if let Some(receipt) = evidence[at].receipt {
+                    for row in outcome
+                        .proposals
+                        .iter()
+                        .filter(|p| p.amount.is_sign_negative())
+                    {
+                        if let (Kind::Invoice, Some(item)) = (row.kind, row.item) {
+                            book.take_receipt(receipt, item, -row.amount);
+                        }
                     }
                 }
+                places.put(Decision {
+                    outcome,
+                    settled,
+                    lettrage: None,
+                });
             }
             Ok(book.changes().collect())
         });

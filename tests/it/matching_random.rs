@@ -412,43 +412,6 @@ fn random_runs_keep_the_invariants_and_do_not_depend_on_input_order() {
     eprintln!("matching_random: {cases} seeds, {lines_seen} lines, invariants held");
 }
 
-/// Every outcome (rows, reviews, rule, customer, advice, notes...) of
-/// `a` equals `b`'s, line by line.
-fn assert_same_decisions(a: &recon::run::RunResult, b: &recon::run::RunResult, what: &str) {
-    assert_eq!(a.decisions.len(), b.decisions.len(), "{what}");
-    for ((line, x), y) in a.lines.iter().zip(&a.decisions).zip(&b.decisions) {
-        assert_eq!(x.outcome, y.outcome, "{what}: line {}", line.line_id);
-        assert_eq!(
-            (x.settled, &x.lettrage),
-            (y.settled, &y.lettrage),
-            "{what}: line {}",
-            line.line_id
-        );
-    }
-    assert_eq!(a.open_after, b.open_after, "{what}");
-}
-
-/// Lines decided ahead (every group of two lines or more, in parallel on
-/// the book as the group starts, then committed in order and taken again
-/// where an earlier line changed what they read) get exactly the decisions
-/// of one pass in order, on the random scenarios: lines of one customer,
-/// one advice, one invoice, duplicates, returns.
-#[test]
-fn deciding_ahead_equals_one_pass() {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(4)
-        .build()
-        .expect("pool");
-    for seed in 0..200 {
-        let sequential = recon::run::run_in_one_group(inputs(seed))
-            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let ahead = pool
-            .install(|| recon::run::run_deciding_ahead(inputs(seed), 2))
-            .unwrap_or_else(|e| panic!("seed {seed} ahead: {e}"));
-        assert_same_decisions(&ahead, &sequential, &format!("seed {seed}"));
-    }
-}
-
 /// The grouped, parallel decision equals one pass in line order on a
 /// generated data set too (many customers, advices, batches, learned IBANs).
 #[test]
@@ -489,17 +452,4 @@ fn grouped_run_equals_one_pass_on_generated_data() {
     let sequential = recon::run::run_in_one_group(load()).expect("one pass");
     assert_eq!(fingerprint(&grouped), fingerprint(&sequential));
     assert_eq!(grouped.open_after, sequential.open_after);
-    // Every group of 16 lines or more decided ahead, in parallel, then
-    // committed in order (some decisions taken again: lines of one
-    // customer, split payments, returns), on 1, 2 and 8 threads.
-    for threads in [1, 2, 8] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("pool");
-        let ahead = pool
-            .install(|| recon::run::run_deciding_ahead(load(), 16))
-            .expect("run deciding ahead");
-        assert_same_decisions(&ahead, &sequential, &format!("{threads} threads"));
-    }
 }
