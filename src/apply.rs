@@ -334,9 +334,10 @@ impl<'a> Book<'a> {
             self.paid_in_run.insert((customer, line.amount.normalize()));
         }
         // An IBAN is learned only from a line that settled something.
-        if let Some((iban, customer)) = outcome.learn_iban.as_ref().filter(|_| !per_item.is_empty())
-        {
-            self.learned_ibans.entry(iban.clone()).or_insert(*customer);
+        if let Some(customer) = outcome.learn_iban.filter(|_| !per_item.is_empty()) {
+            self.learned_ibans
+                .entry(line.payer_iban.clone())
+                .or_insert(customer);
         }
         // A return reopens: it settles nothing, so takes no lettrage code.
         Ok(per_item.iter().any(|(_, amount)| amount.is_sign_positive()))

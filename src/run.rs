@@ -60,7 +60,16 @@ pub struct Decision {
     pub outcome: Outcome,
     /// Whether the line settled an invoice, and so takes a lettrage code.
     pub settled: bool,
-    pub lettrage: Option<Text>,
+    /// Its lettrage code's number + 1 (`lettrage`): four bytes a line
+    /// where the code itself took 24.
+    pub lettrage: Option<std::num::NonZeroU32>,
+}
+
+impl Decision {
+    /// The line's lettrage code, if it settled an invoice.
+    pub fn lettrage_code(&self) -> Option<Text> {
+        self.lettrage.map(|n| lettrage_code(u64::from(n.get() - 1)))
+    }
 }
 
 pub struct RunResult {
@@ -277,21 +286,20 @@ fn run_with(
     // output checks refuse it.
     // Lettrage codes in line order, one per bank line that settles an
     // invoice; the details of a batch entry share their line's.
-    let mut next_code = 0u64;
-    let mut last: Option<(usize, Text)> = None;
+    let mut next_code = 0u32;
+    let mut last: Option<(usize, std::num::NonZeroU32)> = None;
     for (at, decision) in decisions.iter_mut().enumerate() {
         if !decision.settled {
             continue;
         }
-        let code = match &last {
-            Some((previous, code)) if lines[*previous].line_id == lines[at].line_id => code.clone(),
+        let code = match last {
+            Some((previous, code)) if lines[previous].line_id == lines[at].line_id => code,
             _ => {
-                let code = lettrage_code(next_code);
                 next_code += 1;
-                code
+                std::num::NonZeroU32::new(next_code).expect("counted from 1")
             }
         };
-        last = Some((at, code.clone()));
+        last = Some((at, code));
         decision.lettrage = Some(code);
     }
     mark("decide");

@@ -132,8 +132,9 @@ pub struct Outcome {
     pub advice_used: Option<u32>,
     /// The settlement (payout) this line settled, if any.
     pub settlement_used: Option<u32>,
-    /// A payer IBAN to remember for this customer (settled on references).
-    pub learn_iban: Option<(String, u32)>,
+    /// A customer to remember the line's payer IBAN for (settled on
+    /// references).
+    pub learn_iban: Option<u32>,
     /// The customer the line was attributed to, and how.
     pub customer: Option<(u32, &'static str)>,
     /// The rule that decided, for the decision log.
@@ -683,7 +684,7 @@ fn learn(line: &Line, evidence: &Evidence, cx: &Context<'_>, customer: u32, out:
     let name = name_key(&line.payer_name);
     let known = name_key(&cx.index.customer_names[customer as usize]);
     if name_similarity(&name, &known) >= cx.config.name_similarity_min {
-        out.learn_iban = Some((line.payer_iban.clone(), customer));
+        out.learn_iban = Some(customer);
     }
 }
 

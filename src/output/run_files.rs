@@ -203,7 +203,8 @@ pub fn allocations_csv(result: &RunResult, out: &mut (dyn Write + Send)) -> io::
                 .customer
                 .map_or("", |c| result.customer_ids[c.0 as usize].as_str());
             let value_date = date(line);
-            let lettrage = decision.lettrage.as_deref().unwrap_or("");
+            let lettrage = decision.lettrage_code();
+            let lettrage = lettrage.as_deref().unwrap_or("");
             for proposal in &decision.outcome.proposals {
                 // An invoice row is in its item's currency (another than
                 // the line's only in a settlement across currencies).
@@ -491,7 +492,8 @@ fn journal_entry(result: &RunResult, at: usize, end: usize, number: u64, text: &
         .unwrap_or(&accounts.bank_default);
     row(bank, "Banque", "", "", total, "", None);
     for (line, decision) in result.lines[at..end].iter().zip(&result.decisions[at..end]) {
-        let lettrage = decision.lettrage.as_deref().unwrap_or("");
+        let lettrage = decision.lettrage_code();
+        let lettrage = lettrage.as_deref().unwrap_or("");
         let mut values = values_across_currencies(result, line, &decision.outcome.proposals);
         for proposal in &decision.outcome.proposals {
             match (proposal.kind, proposal.item) {
